@@ -1,0 +1,58 @@
+"""Dead letters: a message that cannot be processed goes to `<topic>.dlq`, with why.
+
+The value and key are kept byte for byte, so a replay re-publishes the original.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
+
+from crm_shared.contracts import utcnow
+from crm_shared.contracts.topics import DLQ_SUFFIX
+from crm_shared.kafka import headers as h
+
+
+def dead_letter_headers(
+    record: ConsumerRecord[Any, Any],
+    error: BaseException,
+    *,
+    group: str,
+    attempts: int,
+    failed_at: datetime | None = None,
+) -> dict[str, str]:
+    original = {
+        key: value.decode("utf-8", "replace")
+        for key, value in (record.headers or ())
+        if key not in h.DLQ_HEADERS
+    }
+    return {
+        **original,
+        h.DLQ_ERROR: str(error)[: h.MAX_HEADER_VALUE] or type(error).__name__,
+        h.DLQ_ERROR_TYPE: type(error).__name__,
+        h.DLQ_GROUP: group,
+        h.DLQ_TOPIC: record.topic,
+        h.DLQ_PARTITION: str(record.partition),
+        h.DLQ_OFFSET: str(record.offset),
+        h.DLQ_FAILED_AT: (failed_at or utcnow()).isoformat(),
+        h.DLQ_ATTEMPTS: str(attempts),
+    }
+
+
+async def publish_dead_letter(
+    broker: KafkaBroker,
+    record: ConsumerRecord[Any, Any],
+    error: BaseException,
+    *,
+    group: str,
+    attempts: int,
+) -> None:
+    """Send the record to its DLQ (same partition number) and wait for the broker's ack."""
+    await broker.publish(
+        record.value if record.value is not None else b"",
+        topic=record.topic + DLQ_SUFFIX,
+        key=record.key,
+        partition=record.partition,
+        headers=dead_letter_headers(record, error, group=group, attempts=attempts),
+    )
