@@ -39,6 +39,6 @@ def test_bad_settings_stop_with_each_name(
 
 def test_production_refuses_the_placeholder_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRM_ENV", "production")
-    monkeypatch.delenv("CRM_API_TOKEN_PEPPER", raising=False)
-    with pytest.raises(ValueError, match="CRM_API_TOKEN_PEPPER"):
+    monkeypatch.delenv("CRM_API_TOKEN_SECRET", raising=False)
+    with pytest.raises(ValueError, match="CRM_API_TOKEN_SECRET"):
         ServiceSettings(_env_file=None)

@@ -20,8 +20,11 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from tenacity import AsyncRetrying, stop_after_delay, wait_exponential
 
+from crm_shared.auth.dependencies import Authenticator, TokenCheck
+from crm_shared.auth.tokens import TokenSigner
 from crm_shared.contracts import Topic, utcnow
 from crm_shared.http.ops import ops_router
+from crm_shared.http.problems import install_problem_handlers
 from crm_shared.kafka.broker import BrokerRecordPublisher, create_broker
 from crm_shared.kafka.consumer import EventConsumer
 from crm_shared.kafka.relay import OutboxRelay, RelayConfig
@@ -140,6 +143,15 @@ class Runtime:
                     log.info("waiting for Kafka")
                 await self.broker.start()
 
+    def authenticator(self, still_valid: TokenCheck | None = None) -> Authenticator:
+        """Bearer-token auth shared by every service's staff API."""
+        bootstrap = self.settings.bootstrap_admin_token
+        return Authenticator(
+            TokenSigner(self.settings.api_token_secret.get_secret_value()),
+            bootstrap_admin_token=bootstrap.get_secret_value() if bootstrap else None,
+            still_valid=still_valid,
+        )
+
     def ops(self) -> Any:
         return ops_router({"mongodb": self.readiness_mongo, "kafka": self.readiness_kafka})
 
@@ -147,6 +159,7 @@ class Runtime:
 def create_service_app(runtime: Runtime, *, title: str, description: str) -> FastAPI:
     """The service's FastAPI app with the runtime's lifespan and the ops endpoints."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=runtime.lifespan)
+    install_problem_handlers(app)
     app.include_router(runtime.ops())
     app.state.runtime = runtime
     return app

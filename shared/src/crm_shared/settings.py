@@ -38,9 +38,13 @@ class ServiceSettings(BaseSettings):
         description="MongoDB connection string (a replica set: transactions are used)",
     )
     http_host: str = Field("127.0.0.1", description="Address the HTTP server binds to")
-    api_token_pepper: SecretStr = Field(
-        SecretStr("dev-only-pepper-change-me"),
-        description="Secret mixed into API token hashes; must be set outside development",
+    api_token_secret: SecretStr = Field(
+        SecretStr("dev-only-token-secret-change-me"),
+        min_length=16,
+        description="Signs API bearer tokens (shared by all services); set it outside development",
+    )
+    bootstrap_admin_token: SecretStr | None = Field(
+        None, description="If set, an admin API token with this value exists (first start, tests)"
     )
     outbox_batch_size: int = Field(500, ge=1, le=10_000)
     outbox_poll_seconds: float = Field(0.2, gt=0, le=60)
@@ -55,11 +59,9 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _no_placeholder_secrets_in_production(self) -> Self:
-        if (
-            self.env is Environment.PRODUCTION
-            and "change-me" in self.api_token_pepper.get_secret_value()
-        ):
-            raise ValueError("CRM_API_TOKEN_PEPPER must be set to a real secret in production")
+        secret = self.api_token_secret.get_secret_value()
+        if self.env is Environment.PRODUCTION and "change-me" in secret:
+            raise ValueError("CRM_API_TOKEN_SECRET must be set to a real secret in production")
         return self
 
     @property
