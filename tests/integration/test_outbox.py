@@ -22,7 +22,7 @@ from crm_shared.contracts.topics import LIFECYCLE
 from crm_shared.kafka.broker import BrokerRecordPublisher, create_broker
 from crm_shared.kafka.relay import OutboxRelay, RelayConfig
 from crm_shared.mongo.client import create_mongo_client
-from crm_shared.mongo.outbox import CLAIMED, PENDING, PUBLISHED
+from crm_shared.mongo.outbox import Outbox
 from crm_shared.mongo.unit_of_work import Tx, UnitOfWork
 from support import TopicReader, event_ids, service_settings, unique, wait_until
 
@@ -122,7 +122,8 @@ async def test_relay_publishes_every_event_in_order_per_key(
     finally:
         await broker.stop()
 
-    assert await db.outbox.count_documents({"state": PUBLISHED}) == 320
+    assert await Outbox(db).published_count() == 320
+    assert await Outbox(db).unpublished_count() == 0
     async with TopicReader(kafka_bootstrap, LIFECYCLE.name) as reader:
         await reader.read_until(lambda _: len(reader.keyed(prefix)) >= 320)
     mine = reader.keyed(prefix)
@@ -151,7 +152,7 @@ async def test_two_relays_together_publish_each_event_once(
     ]
     tasks = [asyncio.create_task(relay.run(stop)) for relay in relays]
     try:
-        await wait_until(lambda: _count(db, PUBLISHED, 500), timeout=60)
+        await wait_until(lambda: _published(db, 500), timeout=60)
     finally:
         stop.set()
         await asyncio.gather(*tasks)
@@ -165,8 +166,8 @@ async def test_two_relays_together_publish_each_event_once(
     _assert_in_order_per_key(mine, per_key=100)
 
 
-async def _count(db: AsyncDatabase, state: str, at_least: int) -> bool:
-    return await db.outbox.count_documents({"state": state}) >= at_least
+async def _published(db: AsyncDatabase, at_least: int) -> bool:
+    return await Outbox(db).published_count() >= at_least
 
 
 def _relay_process(database: str, kafka_bootstrap: str, mongo_uri: str) -> subprocess.Popen[bytes]:
@@ -199,7 +200,7 @@ async def test_relay_killed_mid_publish_loses_nothing(
         finally:
             relay.send_signal(signal.SIGKILL)
             relay.wait()
-        unpublished = await db.outbox.count_documents({"state": {"$in": [PENDING, CLAIMED]}})
+        unpublished = await Outbox(db).unpublished_count()
         assert unpublished > 0, (
             "the relay was killed after it had finished: the test proves nothing"
         )
@@ -209,7 +210,7 @@ async def test_relay_killed_mid_publish_loses_nothing(
             await reader.read_until(
                 lambda _: len(set(event_ids(reader.keyed(prefix)))) >= 5000, timeout=180
             )
-            await wait_until(lambda: _count(db, PUBLISHED, 5000), timeout=60)
+            await wait_until(lambda: _published(db, 5000), timeout=60)
         finally:
             restarted.send_signal(signal.SIGTERM)
             assert restarted.wait(timeout=30) == 0

@@ -2,9 +2,10 @@
 
 One relay per service database holds a lease and does the work; others wait, so
 two relays never interleave a key's events. A batch is claimed with one indexed
-range update, published (idempotent producer, acks=all), then marked published.
-A relay killed mid-batch leaves `claimed` records, which the next lease holder
-publishes again: consumers see a redelivery of the same event id, never a loss.
+range update (records -> `batched`, with the batch token), published (idempotent
+producer, acks=all), then its batch document is marked published. A relay killed
+mid-batch leaves an unpublished batch, which the next lease holder publishes
+again: consumers see a redelivery of the same event id, never a loss.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from pymongo.errors import DuplicateKeyError
 
 from crm_shared.contracts import utcnow
 from crm_shared.mongo.client import is_transient
-from crm_shared.mongo.outbox import CLAIMED, OUTBOX_COLLECTION, PENDING, PUBLISHED
+from crm_shared.mongo.outbox import BATCHED, BATCHES_COLLECTION, OUTBOX_COLLECTION, PENDING
 from crm_shared.observability import metrics
 from crm_shared.settings import ServiceSettings
 
@@ -87,6 +88,7 @@ class OutboxRelay:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._outbox = db[OUTBOX_COLLECTION]
+        self._batches = db[BATCHES_COLLECTION]
         self._lease = db[LEASE_COLLECTION]
         self._publisher = publisher
         self._service = service
@@ -131,14 +133,19 @@ class OutboxRelay:
             self._window.upper = oldest["created_at"] if oldest else now
         upper = self._window.next_upper(now)
         token = uuid.uuid4().hex
+        await self._batches.insert_one(
+            {"_id": token, "owner": self._owner, "claimed_at": now, "published_at": None}
+        )
         claimed = await self._outbox.update_many(
             {"state": PENDING, "created_at": {"$lte": upper}},
-            {"$set": {"state": CLAIMED, "claim": token, "claimed_at": now}},
+            {"$set": {"state": BATCHED, "claim": token}},
         )
         self._window.upper = upper
         self._window.adapt(claimed.modified_count, self._config.batch_size)
         if claimed.modified_count:
-            published += await self._publish_claim(token)
+            published += await self._publish_batch(token)
+        else:
+            await self._batches.delete_one({"_id": token})
         return published
 
     async def drain(self) -> int:
@@ -150,28 +157,28 @@ class OutboxRelay:
             if published == 0 and self._window.caught_up:
                 return total
 
-    async def _publish_claim(self, token: str) -> int:
+    async def _publish_batch(self, token: str) -> int:
         records = await self._outbox.find({"claim": token}).sort("created_at", ASCENDING).to_list()
         # created_at ties (same millisecond) keep insertion order through the ObjectId.
         records.sort(key=lambda r: (r["created_at"], r["_id"]))
         await self._publisher.publish_records(records)
-        await self._outbox.update_many(
-            {"claim": token},
-            {"$set": {"state": PUBLISHED, "published_at": self._clock()}, "$unset": {"claim": ""}},
+        await self._batches.update_one(
+            {"_id": token}, {"$set": {"published_at": self._clock(), "count": len(records)}}
         )
         metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(records))
         log.debug("outbox batch published", count=len(records))
         return len(records)
 
     async def _republish_stale_claims(self, now: datetime) -> int:
+        """Publish, oldest first, batches another relay claimed and never finished."""
         cutoff = now - timedelta(seconds=self._config.stale_claim_seconds)
-        stale = await self._outbox.distinct(
-            "claim", {"state": CLAIMED, "claimed_at": {"$lte": cutoff}}
-        )
+        unfinished = self._batches.find({"published_at": None}).sort("claimed_at", ASCENDING)
         count = 0
-        for token in stale:
-            log.warning("republishing a batch claimed by a relay that stopped", claim=token)
-            count += await self._publish_claim(token)
+        async for batch in unfinished:
+            if batch["owner"] == self._owner and batch["claimed_at"] > cutoff:
+                continue
+            log.warning("republishing a batch claimed by a relay that stopped", claim=batch["_id"])
+            count += await self._publish_batch(batch["_id"])
         return count
 
     async def _acquire_lease(self) -> bool:
@@ -193,10 +200,6 @@ class OutboxRelay:
             log.info("outbox relay took the lease", owner=self._owner)
             self._holds_lease = True
             self._window = _Window()
-            # A previous holder may have died mid-batch: its claims are ours now.
-            await self._outbox.update_many(
-                {"state": CLAIMED}, {"$set": {"claimed_at": now - timedelta(days=1)}}
-            )
         return True
 
     async def release_lease(self) -> None:

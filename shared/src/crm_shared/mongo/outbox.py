@@ -16,10 +16,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from crm_shared.contracts import CONTENT_TYPE, CloudEvent, utcnow
 
 OUTBOX_COLLECTION = "outbox"
-# A record moves pending -> claimed (by one relay batch) -> published.
+BATCHES_COLLECTION = "outbox_batches"
+# A record is `pending` until a relay claims it into a batch (`batched`, with the
+# batch's token in `claim`); the batch document says whether it was published.
+# One write per record instead of two keeps the relay ahead of the writers.
 PENDING = "pending"
-CLAIMED = "claimed"
-PUBLISHED = "published"
+BATCHED = "batched"
 
 
 def outbox_record(event: CloudEvent[Any], created_at: datetime | None = None) -> dict[str, Any]:
@@ -45,6 +47,7 @@ class Outbox:
 
     def __init__(self, db: AsyncDatabase) -> None:
         self.collection = db[OUTBOX_COLLECTION]
+        self.batches = db[BATCHES_COLLECTION]
 
     async def ensure_indexes(self) -> None:
         # The relay claims by an indexed range (SecantusDB scans on most other shapes),
@@ -54,6 +57,9 @@ class Outbox:
         )
         await self.collection.create_index(
             [("claim", ASCENDING), ("created_at", ASCENDING)], name="claim_created", sparse=True
+        )
+        await self.batches.create_index(
+            [("published_at", ASCENDING), ("claimed_at", ASCENDING)], name="unpublished"
         )
 
     async def add(self, session: AsyncClientSession, events: Iterable[CloudEvent[Any]]) -> None:
@@ -65,4 +71,13 @@ class Outbox:
             await self.collection.insert_many(records, session=session, ordered=True)
 
     async def unpublished_count(self) -> int:
-        return await self.collection.count_documents({"state": {"$in": [PENDING, CLAIMED]}})
+        """Records not yet acknowledged by Kafka: pending, or in a batch still in flight."""
+        in_flight = await self.batches.distinct("_id", {"published_at": None})
+        pending = await self.collection.count_documents({"state": PENDING})
+        if not in_flight:
+            return pending
+        return pending + await self.collection.count_documents({"claim": {"$in": in_flight}})
+
+    async def published_count(self) -> int:
+        published = self.batches.find({"published_at": {"$ne": None}}, {"count": 1})
+        return sum([batch["count"] async for batch in published])
