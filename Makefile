@@ -1,0 +1,68 @@
+# Warm Yang CRM: one entry point for developers and CI. See docs and SPEC section 9.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.8
+# pip may put uv where PATH does not look (a pyenv version dir, ~/.local/bin); `python3 -m uv`
+# works wherever pip put it.
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+PYTEST := $(BIN)/pytest
+
+.PHONY: help install uv run test test-unit test-integration test-e2e lint bench clean-data
+
+help:
+	@echo "make install           venv (uv sync --locked) and Kafka jars"
+	@echo "make run               the whole local stack; Ctrl-C stops it"
+	@echo "make test              every test (unit, integration, e2e)"
+	@echo "make test-unit | test-integration | test-e2e"
+	@echo "make lint              ruff check and ruff format --check"
+	@echo "make bench             benchmarks"
+	@echo "make clean-data        delete .data/ (Kafka, MongoDB and mail of make run)"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
+	  || python3 -m pip install --quiet "uv==$(UV_VERSION)" \
+	  || python3 -m pip install --quiet --break-system-packages "uv==$(UV_VERSION)"
+
+install: uv
+	$(UV) sync --locked --all-packages
+	$(BIN)/crm-devstack fetch-kafka
+
+run: install
+	@echo ""
+	@echo "  intake         http://127.0.0.1:8000   (/healthz /readyz /metrics)"
+	@echo "  followup       http://127.0.0.1:8001"
+	@echo "  notification   http://127.0.0.1:8002"
+	@echo "  mail inbox     http://127.0.0.1:8025   (SMTP sink on 127.0.0.1:1025)"
+	@echo "  Kafka          127.0.0.1:9092"
+	@echo "  MongoDB        mongodb://127.0.0.1:27017/?retryWrites=false"
+	@echo "  data in .data/ (make clean-data to reset); Ctrl-C stops everything"
+	@echo ""
+	@# honcho via crm-devstack up: the same `honcho start`, but processes get 30 s (not 5)
+	@# to stop. The Procfile's commands (crm-devstack, crm-topics, services) come from the venv.
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/crm-devstack up -f Procfile
+
+# `tests` always holds tests, so pytest cannot end with "no tests ran" (exit 5) here.
+test: install
+	$(PYTEST) tests
+
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-integration: install
+	$(PYTEST) tests/integration
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m bench
+
+clean-data:
+	rm -rf .data
