@@ -26,7 +26,9 @@ class ServiceSettings(BaseSettings):
     )
 
     env: Environment = Field(Environment.DEVELOPMENT, description="development, test or production")
-    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    log_level: str = Field(
+        "INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$", description="DEBUG, INFO, WARNING or ERROR"
+    )
     log_json: bool = Field(True, description="JSON log lines (false: human-readable console)")
     kafka_bootstrap_servers: str = Field(
         "127.0.0.1:9092", min_length=1, description="Comma-separated host:port list"
@@ -46,8 +48,12 @@ class ServiceSettings(BaseSettings):
     bootstrap_admin_token: SecretStr | None = Field(
         None, description="If set, an admin API token with this value exists (first start, tests)"
     )
-    outbox_batch_size: int = Field(500, ge=1, le=10_000)
-    outbox_poll_seconds: float = Field(0.2, gt=0, le=60)
+    outbox_batch_size: int = Field(
+        500, ge=1, le=10_000, description="Events the relay aims to publish a batch"
+    )
+    outbox_poll_seconds: float = Field(
+        0.2, gt=0, le=60, description="How often an idle relay looks for new outbox records"
+    )
     outbox_lease_seconds: float = Field(
         30, gt=0, description="A relay that stops renewing loses the lease after this"
     )

@@ -56,6 +56,9 @@ class RelayConfig:
         )
 
 
+_MAX_WINDOW = timedelta(days=1)
+
+
 @dataclass
 class _Window:
     """The claim range grows or shrinks so a batch holds about `batch_size` records."""
@@ -72,7 +75,8 @@ class _Window:
 
     def adapt(self, claimed: int, target: int) -> None:
         if claimed < target // 2:
-            self.width *= 2
+            # Bounded: an idle relay doubles every poll and would overflow datetime in minutes.
+            self.width = min(self.width * 2, _MAX_WINDOW)
         elif claimed > target * 2:
             self.width = max(self.width / 2, timedelta(milliseconds=1))
 

@@ -10,6 +10,12 @@ from crm_shared.contracts.topics import ALL_TOPICS, DLQ_RETENTION_MS
 
 log = structlog.get_logger(__name__)
 
+TOPIC_ALREADY_EXISTS = TopicAlreadyExistsError.errno
+
+
+class TopicSetupError(RuntimeError):
+    """The broker refused a topic (bad config, too many partitions…): not worth retrying."""
+
 
 def _wanted(replication_factor: int) -> list[NewTopic]:
     topics = []
@@ -46,12 +52,17 @@ async def ensure_topics(
             missing = [t for t in _wanted(replication_factor) if t.name not in existing]
             created = []
             for topic in missing:
-                try:
-                    await admin.create_topics([topic])
-                    created.append(topic.name)
-                except TopicAlreadyExistsError:
-                    pass  # another process created it meanwhile
+                response = await admin.create_topics([topic])
+                # aiokafka returns per-topic error codes instead of raising.
+                for name, code, *rest in response.topic_errors:
+                    if code == 0:
+                        created.append(name)
+                    elif code != TOPIC_ALREADY_EXISTS:  # another process created it meanwhile
+                        message = rest[0] if rest and rest[0] else f"error code {code}"
+                        raise TopicSetupError(f"cannot create topic {name}: {message}")
             return created
+        except TopicSetupError:
+            raise
         except (KafkaConnectionError, KafkaError, OSError) as error:
             if asyncio.get_running_loop().time() >= deadline:
                 raise
