@@ -10,7 +10,7 @@ UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST := $(BIN)/pytest
 
-.PHONY: help install uv run test test-unit test-integration test-e2e lint bench clean-data
+.PHONY: help install uv run test test-unit test-integration test-e2e lint bench clean-data settings-doc
 
 help:
 	@echo "make install           venv (uv sync --locked) and Kafka jars"
@@ -20,6 +20,7 @@ help:
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make bench             benchmarks"
 	@echo "make clean-data        delete .data/ (Kafka, MongoDB and mail of make run)"
+	@echo "make settings-doc      regenerate the README's settings table"
 
 uv:
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 \
@@ -66,3 +67,7 @@ bench: install
 
 clean-data:
 	rm -rf .data
+
+# Regenerates the README's settings table from the settings classes (a test checks it).
+settings-doc: install
+	$(BIN)/python tests/settings_table.py --write
