@@ -26,18 +26,28 @@ class FollowupScheduled(_FollowupEvent):
     due_at: UtcDatetime
     contact_id: str | None = None
     audience: str = Field("contact", description="`contact` or `account_manager`")
+    reason: str | None = Field(
+        None,
+        description="Why it was (re)scheduled when not by its rule's trigger: "
+        "`deferred:outside_business_hours`, `deferred:frequency_cap`, `moved_by_merge`, `repeat`",
+    )
 
 
 class FollowupCancelled(_FollowupEvent):
     event_name = "followup.cancelled"
 
     reason: str
+    rule: str | None = None
+    contact_id: str | None = None
+    actor: str | None = Field(None, description="Staff member who cancelled it, if one did.")
 
 
 class FollowupCompleted(_FollowupEvent):
     event_name = "followup.completed"
 
     notification_id: str
+    rule: str | None = None
+    contact_id: str | None = None
 
 
 class NotificationRequested(EventData):

@@ -23,6 +23,12 @@ class NotificationSent(_NotificationEvent):
     sent_at: UtcDatetime
     attempts: int = Field(1, ge=1)
     followup_id: str | None = None
+    confirmed: bool = Field(
+        True,
+        description="False when the sending process stopped after the end of the message "
+        "was due and before the server's answer was recorded: the email was most likely "
+        "accepted, and is never sent again",
+    )
 
 
 class NotificationFailed(_NotificationEvent):

@@ -36,6 +36,11 @@ def expected_files() -> dict[str, str]:
     return {f"{model.type_name()}.json": render(event_schema(model)) for model in ALL_EVENTS}
 
 
+def current_schemas() -> dict[str, dict[str, Any]]:
+    """The schema of every event type the code publishes, keyed by type (as a reader sees it)."""
+    return {model.type_name(): json.loads(render(event_schema(model))) for model in ALL_EVENTS}
+
+
 def write_schemas(directory: Path) -> list[str]:
     directory.mkdir(parents=True, exist_ok=True)
     written = []
