@@ -36,6 +36,7 @@ run: install
 	@echo "  intake         http://127.0.0.1:8000   (/healthz /readyz /metrics)"
 	@echo "  followup       http://127.0.0.1:8001"
 	@echo "  notification   http://127.0.0.1:8002"
+	@echo "  webhooks       http://127.0.0.1:8003   (webhook relay)"
 	@echo "  mail inbox     http://127.0.0.1:8025   (SMTP sink on 127.0.0.1:1025)"
 	@echo "  Kafka          127.0.0.1:9092"
 	@echo "  MongoDB        mongodb://127.0.0.1:27017/?retryWrites=false"

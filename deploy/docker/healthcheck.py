@@ -4,7 +4,7 @@ import os
 import sys
 import urllib.request
 
-DEFAULT_PORTS = {"intake": 8000, "followup": 8001, "notification": 8002}
+DEFAULT_PORTS = {"intake": 8000, "followup": 8001, "notification": 8002, "webhooks": 8003}
 
 
 def main() -> int:

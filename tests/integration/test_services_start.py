@@ -15,7 +15,7 @@ from support import unique, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("kafka_topics")]
 
-SERVICES = ["intake", "followup", "notification"]
+SERVICES = ["intake", "followup", "notification", "webhooks"]
 
 
 def _free_port() -> int:
