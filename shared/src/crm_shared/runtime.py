@@ -115,10 +115,12 @@ class Runtime:
             log.info("service stopping")
             for consumer in self.consumers:
                 consumer.stop()
-            # Stop taking new messages and let the batch in hand finish (graceful_timeout).
-            await self.broker.stop()
+            # Stop taking new messages and let the batch in hand finish (graceful_timeout),
+            # then the jobs (the relay finishes its batch), then the producer they publish with.
+            await asyncio.gather(*(sub.stop() for sub in self.broker.subscribers))
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.broker.stop()
             await self.mongo.close()
             log.info("service stopped")
 
