@@ -1,0 +1,81 @@
+"""The events that tell the rest of the system what became of a notification."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from crm_notification.domain.delivery import SuppressionReason
+from crm_shared.contracts.notification import (
+    NotificationFailed,
+    NotificationSent,
+    NotificationSuppressed,
+)
+
+NO_RESPONSE = "no SMTP response"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who and what an outcome event is about (no personal data)."""
+
+    notification_id: str
+    enterprise_id: str
+    contact_id: str | None
+    template: str
+    followup_id: str | None
+
+
+def sent(
+    who: Identity, *, message_id: str, sent_at: datetime, attempts: int, confirmed: bool = True
+) -> NotificationSent:
+    return NotificationSent(
+        enterprise_id=who.enterprise_id,
+        contact_id=who.contact_id,
+        notification_id=who.notification_id,
+        template=who.template,
+        followup_id=who.followup_id,
+        message_id=message_id,
+        sent_at=sent_at,
+        attempts=attempts,
+        confirmed=confirmed,
+    )
+
+
+def failed(
+    who: Identity, *, smtp_code: int | None, smtp_response: str, attempts: int
+) -> NotificationFailed:
+    return NotificationFailed(
+        enterprise_id=who.enterprise_id,
+        contact_id=who.contact_id,
+        notification_id=who.notification_id,
+        template=who.template,
+        followup_id=who.followup_id,
+        smtp_code=smtp_code,
+        smtp_response=smtp_response or NO_RESPONSE,
+        attempts=max(attempts, 1),
+    )
+
+
+def suppressed(who: Identity, reason: SuppressionReason) -> NotificationSuppressed:
+    return NotificationSuppressed(
+        enterprise_id=who.enterprise_id,
+        contact_id=who.contact_id,
+        notification_id=who.notification_id,
+        template=who.template,
+        followup_id=who.followup_id,
+        reason=reason.value,
+    )
+
+
+def redact(text: str, address: str) -> str:
+    """SMTP replies often quote the address; events and logs must not carry it."""
+    if not address:
+        return text
+    lowered = text.lower()
+    needle = address.lower()
+    out, start = [], 0
+    while (found := lowered.find(needle, start)) != -1:
+        out.append(text[start:found])
+        out.append("<recipient>")
+        start = found + len(needle)
+    out.append(text[start:])
+    return "".join(out)

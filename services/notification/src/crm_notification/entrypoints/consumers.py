@@ -1,0 +1,141 @@
+"""Event handlers: a request becomes a queued delivery; an erasure forgets a contact.
+
+Both run inside the consumer's transaction (with the inbox), so a redelivered event
+has no second effect. Nothing here talks to SMTP: sending is the dispatcher's job.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from crm_notification.adapters.deliveries import DeliveryRepository, new_delivery
+from crm_notification.adapters.suppressions import SuppressionRepository
+from crm_notification.dispatch import outcomes
+from crm_notification.domain.addresses import address_hash, is_plausible_address
+from crm_notification.domain.delivery import DeliveryState, SuppressionReason, suppression_applies
+from crm_notification.rendering.contexts import TemplateProblem, validated_context
+from crm_shared.contracts import CloudEvent
+from crm_shared.contracts.followup import NotificationRequested
+from crm_shared.contracts.lifecycle import ContactErased
+from crm_shared.contracts.topics import LIFECYCLE, NOTIFICATION_REQUESTS
+from crm_shared.mongo.unit_of_work import Tx
+from crm_shared.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+
+class NotificationHandlers:
+    def __init__(
+        self,
+        deliveries: DeliveryRepository,
+        suppressions: SuppressionRepository,
+        *,
+        hash_key: bytes,
+        nudge: Callable[[], None],
+        message_id: Callable[[str], str],
+    ) -> None:
+        self._deliveries = deliveries
+        self._suppressions = suppressions
+        self._hash_key = hash_key
+        self._nudge = nudge
+        self._message_id = message_id
+
+    def register(self, runtime: Runtime) -> None:
+        runtime.consumer(NOTIFICATION_REQUESTS).on(NotificationRequested)(self.on_requested)
+        # Erasure reaches the suppression list through the lifecycle topic.
+        runtime.consumer(LIFECYCLE).on(ContactErased)(self.on_contact_erased)
+
+    async def on_requested(self, event: CloudEvent[NotificationRequested], tx: Tx) -> None:
+        request = event.data
+        if await self._deliveries.exists(tx, request.notification_id):
+            log.info("notification already requested", notification=request.notification_id)
+            return
+        who = outcomes.Identity(
+            notification_id=request.notification_id,
+            enterprise_id=request.enterprise_id,
+            contact_id=request.contact_id,
+            template=request.template,
+            followup_id=request.followup_id,
+        )
+        recipient_hash = address_hash(request.recipient, key=self._hash_key)
+        document, payload = new_delivery(
+            request,
+            event_id=str(event.id),
+            recipient_hash=recipient_hash,
+            message_id=self._message_id(request.notification_id),
+            now=tx.now,
+        )
+        refusal = await self._refusal(request, recipient_hash, tx)
+        if isinstance(refusal, SuppressionReason):
+            document |= _closed(DeliveryState.SUPPRESSED, suppression_reason=refusal.value)
+            tx.emit(outcomes.suppressed(who, refusal), subject=request.enterprise_id)
+        elif isinstance(refusal, str):
+            document |= _closed(DeliveryState.FAILED, failure=refusal)
+            tx.emit(
+                outcomes.failed(who, smtp_code=None, smtp_response=refusal, attempts=1),
+                subject=request.enterprise_id,
+            )
+        # A request that ends here keeps no personal data: no payload.
+        await self._deliveries.insert(tx, document, payload if refusal is None else None)
+        if refusal is None:
+            self._nudge()
+
+    async def _refusal(
+        self, request: NotificationRequested, recipient_hash: str, tx: Tx
+    ) -> SuppressionReason | str | None:
+        """Why this request must not be queued: a suppression, or a reason it can never
+        be sent (it then fails at once rather than after retries)."""
+        if request.contact_id and await self._suppressions.contact_erased(tx, request.contact_id):
+            return SuppressionReason.ERASED
+        reason = await self._suppressions.reason(tx, recipient_hash)
+        if reason is not None and suppression_applies(reason, request.category):
+            return reason
+        if not is_plausible_address(request.recipient):
+            return "invalid recipient address"
+        try:
+            validated_context(request.template, request.context, request.recipient_name)
+        except TemplateProblem as problem:
+            return str(problem)
+        return None
+
+    async def on_contact_erased(self, event: CloudEvent[ContactErased], tx: Tx) -> None:
+        """Forget the contact: clear every stored copy of their data, keep the address
+        hashes on the suppression list, and stop what was still queued for them."""
+        contact_id = event.data.contact_id
+        await self._suppressions.mark_erased(tx, contact_id, now=tx.now)
+        deliveries = await self._deliveries.of_contact(tx, contact_id)
+        for recipient_hash in {d["recipient_hash"] for d in deliveries}:
+            await self._suppressions.add(tx, recipient_hash, SuppressionReason.ERASED, now=tx.now)
+        await self._deliveries.forget(tx, [d["_id"] for d in deliveries])
+        for doc in deliveries:
+            if doc["state"] != DeliveryState.QUEUED.value:
+                continue
+            await self._deliveries.update(
+                tx,
+                {"_id": doc["_id"], "state": DeliveryState.QUEUED.value},
+                {
+                    "$set": {
+                        "state": DeliveryState.SUPPRESSED.value,
+                        "suppression_reason": SuppressionReason.ERASED.value,
+                        "next_attempt_at": None,
+                        "updated_at": tx.now,
+                    },
+                    "$inc": {"version": 1},
+                },
+            )
+            who = outcomes.Identity(
+                notification_id=doc["_id"],
+                enterprise_id=doc["enterprise_id"],
+                contact_id=contact_id,
+                template=doc["template"],
+                followup_id=doc.get("followup_id"),
+            )
+            tx.emit(
+                outcomes.suppressed(who, SuppressionReason.ERASED), subject=doc["enterprise_id"]
+            )
+        log.info("contact erased", deliveries=len(deliveries))
+
+
+def _closed(state: DeliveryState, **details: Any) -> dict[str, Any]:
+    return {"state": state.value, "next_attempt_at": None, **details}

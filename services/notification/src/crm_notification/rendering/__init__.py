@@ -1,0 +1,1 @@
+"""Email templates: their documented contexts, the renderer, and the MIME message."""
