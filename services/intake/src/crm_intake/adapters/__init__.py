@@ -1,0 +1,1 @@
+"""Intake's I/O: MongoDB repositories (one per collection family) and index setup."""

@@ -1,0 +1,1 @@
+"""Intake's rules: enterprises, contacts, interactions, the lifecycle. Pure: no I/O here."""

@@ -1,0 +1,1 @@
+"""Command-line tools: `crm-intake-admin` (users, tokens) and `crm-intake-import` (CSV)."""
