@@ -24,6 +24,7 @@ from crm_shared.auth.dependencies import Authenticator, TokenCheck
 from crm_shared.auth.tokens import TokenSigner
 from crm_shared.contracts import Topic, utcnow
 from crm_shared.http.contract_docs import contract_docs_router
+from crm_shared.http.limits import RequestLimits
 from crm_shared.http.ops import ops_router
 from crm_shared.http.problems import install_problem_handlers
 from crm_shared.kafka.broker import BrokerRecordPublisher, create_broker
@@ -163,6 +164,7 @@ def create_service_app(runtime: Runtime, *, title: str, description: str) -> Fas
     """The service's FastAPI app with the runtime's lifespan and the ops endpoints."""
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=runtime.lifespan)
     install_problem_handlers(app)
+    app.add_middleware(RequestLimits)
     app.include_router(runtime.ops())
     app.include_router(contract_docs_router())  # the event contract, for district systems
     app.state.runtime = runtime

@@ -10,10 +10,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from pymongo.errors import ConnectionFailure
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "urn:warmyang:problem:"
+# How soon a client may try again when the database is out of reach (a restart, a failover).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class FieldError(BaseModel):
@@ -110,6 +113,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             "; ".join(f"{e.field}: {e.message}" for e in errors),
             kind="validation",
             errors=errors,
+        )
+
+    @app.exception_handler(ConnectionFailure)
+    async def _database_away(request: Request, exc: ConnectionFailure) -> JSONResponse:
+        # Not a bug to report but a moment to wait: say so, as RFC 9110 has it, with 503.
+        return problem_response(
+            request,
+            503,
+            "Service Unavailable",
+            "the database is out of reach; send the request again shortly",
+            kind="database-unavailable",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -13,6 +13,9 @@ from crm_shared.contracts import utcnow
 from crm_shared.contracts.topics import DLQ_SUFFIX
 from crm_shared.kafka import headers as h
 
+# The broker's default message limit is 1 MiB; headers and batch overhead need room too.
+MAX_DEAD_LETTER_VALUE = 900 * 1024
+
 
 def dead_letter_headers(
     record: ConsumerRecord[Any, Any],
@@ -48,11 +51,20 @@ async def publish_dead_letter(
     group: str,
     attempts: int,
 ) -> None:
-    """Send the record to its DLQ (same partition number) and wait for the broker's ack."""
+    """Send the record to its DLQ (same partition number) and wait for the broker's ack.
+
+    A value near the broker's size limit would not fit with the dlq headers added:
+    it is cut, and `x-dlq-truncated` says so (the original stays on its topic).
+    """
+    value = record.value if record.value is not None else b""
+    headers = dead_letter_headers(record, error, group=group, attempts=attempts)
+    if len(value) > MAX_DEAD_LETTER_VALUE:
+        value = value[:MAX_DEAD_LETTER_VALUE]
+        headers[h.DLQ_TRUNCATED] = str(len(record.value))
     await broker.publish(
-        record.value if record.value is not None else b"",
+        value,
         topic=record.topic + DLQ_SUFFIX,
         key=record.key,
         partition=record.partition,
-        headers=dead_letter_headers(record, error, group=group, attempts=attempts),
+        headers=headers,
     )

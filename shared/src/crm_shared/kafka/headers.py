@@ -8,6 +8,7 @@ DLQ_PARTITION = "x-dlq-original-partition"
 DLQ_OFFSET = "x-dlq-original-offset"
 DLQ_FAILED_AT = "x-dlq-failed-at"
 DLQ_ATTEMPTS = "x-dlq-attempts"
+DLQ_TRUNCATED = "x-dlq-truncated"  # original size in bytes, when the value was cut
 
 DLQ_HEADERS = (
     DLQ_ERROR,
@@ -18,6 +19,7 @@ DLQ_HEADERS = (
     DLQ_OFFSET,
     DLQ_FAILED_AT,
     DLQ_ATTEMPTS,
+    DLQ_TRUNCATED,
 )
 # A header value is capped so one huge error message cannot make the DLQ record too large.
 MAX_HEADER_VALUE = 2_000
