@@ -223,3 +223,36 @@ async def test_relay_killed_mid_publish_loses_nothing(
     assert set(ids) == expected
     _assert_in_order_per_key(mine, per_key=200)
     print(f"\nrelay SIGKILL: 5000 events, {len(ids) - len(set(ids))} redelivered, 0 lost")
+
+
+async def test_erasing_a_contact_scrubs_the_firms_stored_events(db: AsyncDatabase, mongo) -> None:
+    from crm_shared.contracts.followup import NotificationRequested
+    from crm_shared.contracts.lifecycle import ContactAdded
+
+    uow = UnitOfWork(mongo, db, service="followup")
+    await uow.outbox.ensure_indexes()
+
+    async def remember(tx: Tx) -> None:
+        tx.emit(
+            ContactAdded(enterprise_id="e1", contact_id="c1", full_name="Lena Vogel",
+                         email="lena.vogel@example.com"),
+            subject="e1",
+        )  # fmt: skip
+        tx.emit(
+            NotificationRequested(notification_id="n1", enterprise_id="e1", contact_id="c1",
+                                  recipient="lena.vogel@example.com", recipient_name="Lena Vogel",
+                                  template="welcome", category="followup"),
+            subject="e1",
+        )  # fmt: skip
+        tx.emit(_sequenced("e2", 1), subject="e2")
+
+    await uow.run(remember)
+
+    async def erase(tx: Tx) -> int:
+        return await uow.outbox.erase_contact(tx.session, "e1", "c1")
+
+    assert await uow.run(erase) == 2
+    stored = b" ".join([bytes(r["value"]) async for r in db.outbox.find({})])
+    assert b"lena" not in stored.lower()
+    assert b"Vogel" not in stored
+    assert await db.outbox.count_documents({}) == 3, "records are scrubbed, not deleted"

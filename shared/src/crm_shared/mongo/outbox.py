@@ -4,6 +4,7 @@
 relay (`crm_shared.kafka.relay`) publishes them later, in `created_at` order.
 """
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_shared.contracts import CONTENT_TYPE, CloudEvent, utcnow
+from crm_shared.contracts.erasure import personal_values, scrub_event_bytes
 
 OUTBOX_COLLECTION = "outbox"
 BATCHES_COLLECTION = "outbox_batches"
@@ -58,6 +60,7 @@ class Outbox:
         await self.collection.create_index(
             [("claim", ASCENDING), ("created_at", ASCENDING)], name="claim_created", sparse=True
         )
+        await self.collection.create_index([("key", ASCENDING)], name="key")
         await self.batches.create_index(
             [("published_at", ASCENDING), ("claimed_at", ASCENDING)], name="unpublished"
         )
@@ -81,3 +84,21 @@ class Outbox:
     async def published_count(self) -> int:
         published = self.batches.find({"published_at": {"$ne": None}}, {"count": 1})
         return sum([batch["count"] async for batch in published])
+
+    async def erase_contact(self, session: AsyncClientSession, key: str, contact_id: str) -> int:
+        """Erase a contact's personal data from this firm's stored events; return how many changed.
+
+        Published records are kept (they are the service's record of what it said), scrubbed.
+        """
+        records = await self.collection.find({"key": key}, {"value": 1}, session=session).to_list()
+        documents = {r["_id"]: json.loads(r["value"]) for r in records}
+        secrets = personal_values(documents.values(), contact_id)
+        changed = 0
+        for record in records if secrets else []:
+            cleaned = scrub_event_bytes(bytes(record["value"]), secrets)
+            if cleaned is not None:
+                await self.collection.update_one(
+                    {"_id": record["_id"]}, {"$set": {"value": Binary(cleaned)}}, session=session
+                )
+                changed += 1
+        return changed

@@ -7,6 +7,7 @@ Claiming follows SecantusDB's fast shapes: an indexed range `find` over
 to be taken again after that (the receiver dedupes by `webhook-id`).
 """
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.database import AsyncDatabase
 
+from crm_shared.contracts.erasure import personal_values, scrub_event_bytes
 from crm_webhooks.domain.states import DeliveryStatus
 
 COLLECTION = "deliveries"
@@ -83,6 +85,27 @@ class DeliveryRepository:
         await self.collection.create_index(
             [("subscription_id", ASCENDING), ("status", ASCENDING)], name="subscription_status"
         )
+        await self.collection.create_index([("subject", ASCENDING)], name="subject")
+
+    async def erase_contact(
+        self, session: AsyncClientSession, subject: str, contact_id: str
+    ) -> int:
+        """Scrub a contact's personal data from the stored bodies of a firm's deliveries."""
+        stored = await self.collection.find(
+            {"subject": subject}, {"body": 1}, session=session
+        ).to_list()
+        secrets = personal_values((json.loads(d["body"]) for d in stored), contact_id)
+        changed = 0
+        for delivery in stored if secrets else []:
+            cleaned = scrub_event_bytes(bytes(delivery["body"]), secrets)
+            if cleaned is not None:
+                await self.collection.update_one(
+                    {"_id": delivery["_id"]},
+                    {"$set": {"body": Binary(cleaned)}},
+                    session=session,
+                )
+                changed += 1
+        return changed
 
     async def add_many(self, session: AsyncClientSession, documents: list[dict[str, Any]]) -> None:
         if documents:

@@ -7,6 +7,8 @@ entry); the dispatcher sends them, so a slow receiver never holds up a partition
 from typing import Any
 
 from crm_shared.contracts import CloudEvent, events_on, topic_named
+from crm_shared.contracts.lifecycle import ContactErased
+from crm_shared.contracts.topics import LIFECYCLE
 from crm_shared.mongo.unit_of_work import Tx
 from crm_shared.runtime import Runtime
 from crm_webhooks.adapters.deliveries import DeliveryRepository, delivery_document
@@ -47,5 +49,13 @@ def register_consumers(
             ],
         )
 
+    async def fan_out_then_erase(event: CloudEvent[Any], tx: Tx) -> None:
+        # Relay the erasure itself, then keep nothing on the contact in stored bodies.
+        await fan_out(event, tx)
+        await deliveries.erase_contact(tx.session, event.subject, event.data.contact_id)
+
     for name in topics:
-        runtime.consumer(topic_named(name)).on(*events_on(name))(fan_out)
+        consumer = runtime.consumer(topic_named(name))
+        consumer.on(*events_on(name))(fan_out)
+        if name == LIFECYCLE.name:
+            consumer.on(ContactErased)(fan_out_then_erase)
