@@ -1,0 +1,1 @@
+"""MongoDB storage of follow-up's projections and scheduled follow-ups."""

@@ -1,0 +1,1 @@
+"""Follow-up rules: the versioned rules file, its models and its loader."""

@@ -1,0 +1,1 @@
+"""Orchestration: apply events to projections and plans; dispatch due follow-ups."""
