@@ -28,6 +28,7 @@ SERVICES = {
     "intake",
     "followup",
     "notification",
+    "webhooks",
 }
 
 
@@ -97,8 +98,9 @@ def _settings_classes() -> list[type[BaseSettings]]:
     from crm_followup.settings import FollowupSettings
     from crm_intake.settings import IntakeSettings
     from crm_notification.settings import NotificationSettings
+    from crm_webhooks.settings import WebhooksSettings
 
-    return [IntakeSettings, FollowupSettings, NotificationSettings]
+    return [IntakeSettings, FollowupSettings, NotificationSettings, WebhooksSettings]
 
 
 def _settings() -> set[str]:

@@ -18,6 +18,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 DEFAULT_MAX_BODY = 1024 * 1024
 DEFAULT_MAX_HEADERS = 16 * 1024
+# Beyond this much of an oversized body the connection is simply closed.
+DRAIN_LIMIT = 64 * 1024 * 1024
 
 
 class _TooLarge(Exception):
@@ -49,6 +51,7 @@ class RequestLimits:
             return
         declared = dict(scope.get("headers", ())).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            await self._drain(receive)
             await _refuse(send, scope, 413, "Content Too Large",
                           f"the body may be at most {self.max_body} bytes")  # fmt: skip
             return
@@ -74,8 +77,19 @@ class RequestLimits:
             await self.app(scope, counted_receive, tracked_send)
         except _TooLarge:
             if not started:  # a chunked body without Content-Length grew past the limit
+                await self._drain(receive)
                 await _refuse(send, scope, 413, "Content Too Large",
                               f"the body may be at most {self.max_body} bytes")  # fmt: skip
+
+    async def _drain(self, receive: Receive) -> None:
+        """Read and drop the rest of the body (up to a bound), so the client, still sending,
+        gets the 413 instead of a reset connection."""
+        dropped = 0
+        while dropped <= DRAIN_LIMIT:
+            message = await receive()
+            dropped += len(message.get("body", b""))
+            if message["type"] != "http.request" or not message.get("more_body"):
+                return
 
 
 async def _refuse(send: Send, scope: Scope, status: int, title: str, detail: str) -> None:
