@@ -9,12 +9,15 @@ UV_VERSION := 0.13.8
 # works wherever pip put it.
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 PYTEST := $(BIN)/pytest
+# make run's admin API token unless the environment (or .env) sets one: local development only.
+DEV_ADMIN_TOKEN := $(or $(CRM_BOOTSTRAP_ADMIN_TOKEN),warmyang-local-dev-admin-token)
 
-.PHONY: help install uv run test test-unit test-integration test-e2e lint bench clean-data settings-doc
+.PHONY: help install uv run demo test test-unit test-integration test-e2e lint bench clean-data settings-doc
 
 help:
 	@echo "make install           venv (uv sync --locked) and Kafka jars"
 	@echo "make run               the whole local stack; Ctrl-C stops it"
+	@echo "make demo              demo firms into a running stack (TOKEN=, URL=; deploy/demo)"
 	@echo "make test              every test (unit, integration, e2e)"
 	@echo "make test-unit | test-integration | test-e2e"
 	@echo "make lint              ruff check and ruff format --check"
@@ -40,11 +43,19 @@ run: install
 	@echo "  mail inbox     http://127.0.0.1:8025   (SMTP sink on 127.0.0.1:1025)"
 	@echo "  Kafka          127.0.0.1:9092"
 	@echo "  MongoDB        mongodb://127.0.0.1:27017/?retryWrites=false"
+	@echo "  admin API token (local only): $(DEV_ADMIN_TOKEN)   demo data: make demo"
 	@echo "  data in .data/ (make clean-data to reset); Ctrl-C stops everything"
 	@echo ""
 	@# honcho via crm-devstack up: the same `honcho start`, but processes get 30 s (not 5)
 	@# to stop. The Procfile's commands (crm-devstack, crm-topics, services) come from the venv.
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/crm-devstack up -f Procfile
+	PATH="$(CURDIR)/$(BIN):$$PATH" CRM_BOOTSTRAP_ADMIN_TOKEN="$(DEV_ADMIN_TOKEN)" \
+	  $(BIN)/crm-devstack up -f Procfile
+
+# Demo firms into a running `make run` stack through intake's HTTP API; safe to re-run.
+# TOKEN defaults to the environment's CRM_BOOTSTRAP_ADMIN_TOKEN, URL to intake on 127.0.0.1:8000.
+demo: install
+	PYTHONPATH=deploy/demo $(BIN)/python -m crm_demo.staff
+	PYTHONPATH=deploy/demo $(BIN)/python -m crm_demo $(if $(URL),--url "$(URL)") --token "$(or $(TOKEN),$(DEV_ADMIN_TOKEN))"
 
 # `tests` always holds tests, so pytest cannot end with "no tests ran" (exit 5) here.
 test: install
