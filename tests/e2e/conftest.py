@@ -29,12 +29,9 @@ FOLLOWUP_CLOCK_OFFSET_SECONDS = 26 * 3600
 STAFF_PASSWORD = "e2e-correct-horse-battery"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules that set `RUNS_LAST = True` run after every other test."""
-    items.sort(key=lambda item: bool(getattr(getattr(item, "module", None), "RUNS_LAST", False)))
-
-
-@pytest_asyncio.fixture(scope="session", loop_scope="session")
+# Package scope: the stack's processes join the services' real consumer groups, so they
+# must be gone before the integration tests start processes of their own in those groups.
+@pytest_asyncio.fixture(scope="package", loop_scope="session")
 async def stack(
     kafka_bootstrap: str,
     kafka_topics: list[str],
@@ -67,7 +64,7 @@ class StaffTokens:
     password: str = STAFF_PASSWORD
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def staff(stack: Stack) -> StaffTokens:
     """Staff users and their API tokens, made the way an operator makes them (the CLI)."""
     tokens = {}

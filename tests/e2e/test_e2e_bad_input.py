@@ -43,7 +43,7 @@ WRITES = {
 }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def intake_openapi(stack: Stack) -> Any:
     document = httpx.get(f"{stack.url('intake')}/openapi.json", timeout=30).json()
     return schemathesis.openapi.from_dict(document)

@@ -1,9 +1,7 @@
 """The largest record a topic accepts, on the topic notification reads its requests from.
 
 Its dead letter carries extra headers, so it is larger than Kafka's default limits: the
-consumer must still move on. This module runs last (`RUNS_LAST`): while the bug it shows is
-there, notification's consumer stays stuck on one partition, and later emails of firms on
-that partition would never be sent.
+consumer must still move on (the dead letter's value is cut to fit, `x-dlq-truncated`).
 """
 
 from __future__ import annotations
@@ -23,7 +21,6 @@ from .test_e2e_resilience import _dead_letters, _firm_with_welcome, _meeting, pr
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
-RUNS_LAST = True
 # Kafka's default limit of a record batch on the broker (message.max.bytes).
 BROKER_MAX_BATCH = 1_048_588
 __all__ = ["producer"]  # the fixture, shared with the poison tests

@@ -27,7 +27,7 @@ from crm_shared.http.contract_docs import contract_docs_router
 from crm_shared.http.limits import RequestLimits
 from crm_shared.http.ops import ops_router
 from crm_shared.http.problems import install_problem_handlers
-from crm_shared.kafka.broker import BrokerRecordPublisher, create_broker
+from crm_shared.kafka.broker import BrokerRecordPublisher, consumer_group, create_broker
 from crm_shared.kafka.consumer import EventConsumer
 from crm_shared.kafka.relay import OutboxRelay, RelayConfig
 from crm_shared.mongo.client import create_mongo_client, ping
@@ -80,6 +80,7 @@ class Runtime:
             service=self.service,
             max_attempts=self.settings.consumer_max_attempts,
             retry_base_seconds=self.settings.consumer_retry_base_seconds,
+            group=consumer_group(self.service, self.settings.kafka_consumer_group_suffix),
             **options,
         )
         self.consumers.append(consumer)

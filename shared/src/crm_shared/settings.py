@@ -34,6 +34,12 @@ class ServiceSettings(BaseSettings):
         "127.0.0.1:9092", min_length=1, description="Comma-separated host:port list"
     )
     kafka_client_id_suffix: str = Field("", description="Tells replicas apart in broker logs")
+    kafka_consumer_group_suffix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Appended to the consumer groups (crm-<service>-<suffix>): separates whole "
+        "stacks sharing one broker (tests, staging); replicas of one stack share it",
+    )
     mongo_uri: str = Field(
         "mongodb://127.0.0.1:27017/?retryWrites=false",
         pattern=r"^mongodb(\+srv)?://",

@@ -92,7 +92,11 @@ async def replay_dead_letters(bootstrap: str, topic: str) -> list[dict[str, Any]
             else:
                 consumer.seek(tp, committed)
         for record in await _read_all(consumer, partitions):
-            original = [(k, v) for k, v in (record.headers or ()) if k not in h.DLQ_HEADERS]
+            original = [
+                (k, v)
+                for k, v in (record.headers or ())
+                if k not in (*h.DLQ_HEADERS, *h.DLQ_OPTIONAL_HEADERS)
+            ]
             await producer.send_and_wait(
                 source.name, record.value, key=record.key, headers=original
             )

@@ -64,6 +64,12 @@ DLQ_HEADER_DESCRIPTIONS: dict[str, str] = {
 }
 
 
+DLQ_OPTIONAL_HEADER_DESCRIPTIONS: dict[str, str] = {
+    h.DLQ_TRUNCATED: "Set when the value was cut to fit the broker's size limit: the original "
+    "size in bytes (the whole original stays on its topic at the named offset)",
+}
+
+
 def channel_id(topic_name: str) -> str:
     """`crm.enterprise.lifecycle.v1` -> `crm_enterprise_lifecycle_v1` (ids allow no dots)."""
     return topic_name.replace(".", "_")
@@ -149,7 +155,7 @@ def _message(model: type[EventData]) -> dict[str, Any]:
 def _dead_letter_message() -> dict[str, Any]:
     properties: dict[str, Any] = {
         name: {"type": "string", "description": text}
-        for name, text in DLQ_HEADER_DESCRIPTIONS.items()
+        for name, text in {**DLQ_HEADER_DESCRIPTIONS, **DLQ_OPTIONAL_HEADER_DESCRIPTIONS}.items()
     }
     return {
         "name": "dead_letter",

@@ -24,8 +24,9 @@ def create_broker(settings: ServiceSettings, *, service: str) -> KafkaBroker:
     )
 
 
-def consumer_group(service: str) -> str:
-    return f"crm-{service}"
+def consumer_group(service: str, suffix: str = "") -> str:
+    """`crm-<service>`, shared by the service's replicas; a suffix separates whole stacks."""
+    return f"crm-{service}-{suffix}" if suffix else f"crm-{service}"
 
 
 class BrokerRecordPublisher:

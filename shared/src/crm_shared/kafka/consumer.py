@@ -67,9 +67,10 @@ class EventConsumer:
         retry_base_seconds: float = 0.2,
         retry_max_seconds: float = 10.0,
         batch_size: int = 100,
+        group: str | None = None,
     ) -> None:
         self.topic = topic
-        self.group = consumer_group(service)
+        self.group = group or consumer_group(service)
         self._uow = uow
         self._broker = broker
         self._service = service

@@ -28,7 +28,7 @@ def dead_letter_headers(
     original = {
         key: value.decode("utf-8", "replace")
         for key, value in (record.headers or ())
-        if key not in h.DLQ_HEADERS
+        if key not in (*h.DLQ_HEADERS, *h.DLQ_OPTIONAL_HEADERS)
     }
     return {
         **original,

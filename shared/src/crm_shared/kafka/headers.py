@@ -19,8 +19,9 @@ DLQ_HEADERS = (
     DLQ_OFFSET,
     DLQ_FAILED_AT,
     DLQ_ATTEMPTS,
-    DLQ_TRUNCATED,
 )
+# Present only when it applies; stripped on replay like the others.
+DLQ_OPTIONAL_HEADERS = (DLQ_TRUNCATED,)
 # A header value is capped so one huge error message cannot make the DLQ record too large.
 MAX_HEADER_VALUE = 2_000
 
