@@ -12,7 +12,7 @@ PYTEST := $(BIN)/pytest
 # make run's admin API token unless the environment (or .env) sets one: local development only.
 DEV_ADMIN_TOKEN := $(or $(CRM_BOOTSTRAP_ADMIN_TOKEN),warmyang-local-dev-admin-token)
 
-.PHONY: help install uv run demo test test-unit test-integration test-e2e lint bench clean-data settings-doc
+.PHONY: help install uv run demo test test-unit test-integration test-e2e test-faults lint bench clean-data settings-doc
 
 help:
 	@echo "make install           venv (uv sync --locked) and Kafka jars"
@@ -20,6 +20,7 @@ help:
 	@echo "make demo              demo firms into a running stack (TOKEN=, URL=; deploy/demo)"
 	@echo "make test              every test (unit, integration, e2e)"
 	@echo "make test-unit | test-integration | test-e2e"
+	@echo "make test-faults       kill/restart services, Kafka, MongoDB mid-burst (~20 min)"
 	@echo "make lint              ruff check and ruff format --check"
 	@echo "make bench             benchmarks"
 	@echo "make clean-data        delete .data/ (Kafka, MongoDB and mail of make run)"
@@ -69,7 +70,11 @@ test-integration: install
 	$(PYTEST) tests/integration
 
 test-e2e: install
-	$(PYTEST) tests/e2e
+	$(PYTEST) tests/e2e --ignore=tests/e2e/faults
+
+# Fault tests: kill services, restart Kafka and MongoDB, rebalance, mid-burst (~19 min).
+test-faults: install
+	$(PYTEST) tests/e2e/faults -s
 
 lint: install
 	$(BIN)/ruff check .
