@@ -122,9 +122,11 @@ async def _dispatch_rate(client: AsyncMongoClient, name: str, backlog: int) -> t
     await UnitOfWork(client, db, service="followup").outbox.ensure_indexes()
     load_seconds = await _load_backlog(db, backlog)
     await _load_due(db)
+    print(f"   {backlog:,} not yet due loaded in {load_seconds:,.0f} s; dispatching", flush=True)
     dispatcher = _dispatcher(client, db)
     with Stopwatch() as watch:
         dispatched = await dispatcher.drain()
+    print(f"   dispatched {DUE:,} in {watch.seconds:,.0f} s", flush=True)
     assert dispatched == DUE, f"dispatched {dispatched} of {DUE}"
     pending_due = await db.followups.count_documents({"status": "pending", "due_at": {"$lte": NOW}})
     assert pending_due == 0
