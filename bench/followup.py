@@ -216,6 +216,7 @@ async def run(env: BenchEnv) -> list[Figure]:
         raw_name = f"bench_followup_raw_{run_id}"
         names.append(raw_name)
         raw = await _raw_rate(client, raw_name)
+        print(f"   raw database, same writes: {raw:,.1f} follow-ups/s", flush=True)
         small_name = f"bench_followup_{SMALL_BACKLOG}_{run_id}"
         names.append(small_name)
         baseline, _ = await _dispatch_rate(client, small_name, SMALL_BACKLOG)
