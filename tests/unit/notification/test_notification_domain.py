@@ -117,6 +117,14 @@ def test_an_unsubscribe_stops_follow_ups_but_not_transactional_email() -> None:
         assert suppression_applies(reason, NotificationCategory.TRANSACTIONAL)
 
 
+def test_withdrawn_consent_stops_follow_ups_and_reminders_but_not_transactional_email() -> None:
+    no_consent = SuppressionReason.NO_CONSENT
+    assert no_consent.value == "no_consent"  # the value notification.suppressed documents
+    assert suppression_applies(no_consent, NotificationCategory.FOLLOWUP)
+    assert suppression_applies(no_consent, NotificationCategory.STAFF_REMINDER)
+    assert not suppression_applies(no_consent, NotificationCategory.TRANSACTIONAL)
+
+
 def test_unsubscribe_tokens_name_the_notification_only_and_expire() -> None:
     tokens = UnsubscribeTokens("s" * 32, max_age=timedelta(days=1))
     token = tokens.issue("ntf-123")

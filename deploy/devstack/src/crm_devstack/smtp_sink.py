@@ -3,7 +3,8 @@
 For `make run` (with the inbox page from `crm_devstack.inbox`) and for tests, which
 read what the notification service really sent. Tests can also make it misbehave:
 `fail_next(n, 451, ...)` answers the next n messages' DATA with a transient error,
-`reject_recipient(addr, 550, ...)` refuses one address at RCPT.
+`reject_recipient(addr, 550, ...)` refuses one address at RCPT, and
+`SmtpSink(..., smtputf8=False)` is a server without SMTPUTF8 (RFC 6531).
 
 Run alone: `python -m crm_devstack.smtp_sink --port 1025 --http-port 8025 --maildir DIR`.
 """
@@ -97,7 +98,12 @@ class SmtpSink:
     """An in-process SMTP sink on `host:port` (0: a free port) storing into `maildir`."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, maildir: Path | str = ".data/mail"
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        maildir: Path | str = ".data/mail",
+        *,
+        smtputf8: bool = True,
     ) -> None:
         self.host = host
         self.maildir_path = Path(maildir)
@@ -108,9 +114,10 @@ class SmtpSink:
         self._writer = mailbox.Maildir(self.maildir_path, factory=None, create=True)
         self._maildir = mailbox.Maildir(self.maildir_path, factory=None, create=False)
         # SMTPUTF8 as current real servers offer it: Chinese display names and
-        # subjects may then travel as raw UTF-8 instead of encoded words.
+        # subjects may then travel as raw UTF-8 instead of encoded words, and
+        # addresses may have non-ASCII local parts. Off: an older server.
         self._controller = _Controller(
-            _Handler(self), hostname=host, port=port, enable_SMTPUTF8=True
+            _Handler(self), hostname=host, port=port, enable_SMTPUTF8=smtputf8
         )
         self._lock = threading.Lock()
         self._fail_next: list[Fault] = []

@@ -28,6 +28,7 @@ def bootstrap(settings: NotificationSettings) -> FastAPI:
     deliveries = DeliveryRepository(runtime.db)
     suppressions = SuppressionRepository(runtime.db)
     runtime.on_startup(deliveries.ensure_indexes)
+    runtime.on_startup(suppressions.ensure_indexes)
 
     tokens = UnsubscribeTokens(
         settings.unsubscribe_secret.get_secret_value(),

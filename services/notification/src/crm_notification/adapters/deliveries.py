@@ -217,7 +217,14 @@ class DeliveryRepository:
     async def of_contact(self, tx: Tx, contact_id: str) -> list[dict[str, Any]]:
         return await self.collection.find(
             {"contact_id": contact_id},
-            {"state": 1, "recipient_hash": 1, "enterprise_id": 1, "template": 1, "followup_id": 1},
+            {
+                "state": 1,
+                "recipient_hash": 1,
+                "enterprise_id": 1,
+                "template": 1,
+                "followup_id": 1,
+                "category": 1,
+            },
             session=tx.session,
         ).to_list()
 

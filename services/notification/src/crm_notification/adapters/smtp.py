@@ -9,6 +9,10 @@ the "." leaving this process (see the README, "Sent once").
 
 aiosmtplib's `data()` sends content and "." in one call, so the DATA phase is
 driven here with its protocol's public `write` and `read_response`.
+
+Addresses go into MAIL and RCPT with their domain in ASCII (punycode) form; one
+with a non-ASCII local part needs SMTPUTF8 (RFC 6531), and a server that does not
+offer it can never take this message: the attempt fails permanently at MAIL.
 """
 
 import asyncio
@@ -18,12 +22,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiosmtplib
-from aiosmtplib import SMTPException, SMTPResponseException
+from aiosmtplib import SMTPException, SMTPHeloError, SMTPResponseException
 
+from crm_notification.domain.addresses import ascii_domain_address, needs_smtputf8
 from crm_notification.domain.delivery import Attempt, AttemptResult, SmtpStage, result_of_reply
 from crm_notification.settings import NotificationSettings, SmtpTls
 
 START_INPUT = 354
+NO_SMTPUTF8 = "the server does not offer SMTPUTF8, which {whose} address needs"
 _LONE_LF = re.compile(rb"(?<!\r)\n")
 _LEADING_DOT = re.compile(rb"(?m)^\.")
 
@@ -86,13 +92,28 @@ class SmtpConnection:
     async def send(self, sender: str, recipient: str, message: bytes, claim: Claim) -> Attempt:
         """One SMTP transaction. Never raises for SMTP trouble (it is the Attempt);
         an exception from `claim` propagates with the message discarded."""
+        try:
+            envelope_from = ascii_domain_address(sender)
+            envelope_to = ascii_domain_address(recipient)
+        except ValueError as problem:
+            return Attempt(AttemptResult.PERMANENT, SmtpStage.PREPARE, None, str(problem))
+        utf8 = needs_smtputf8(sender) or needs_smtputf8(recipient)
         stage = SmtpStage.CONNECT
         try:
             client = await self._connected()
             stage = SmtpStage.MAIL
-            await client.mail(sender)
+            options: list[str] = []
+            if utf8:
+                if not await self._offers_smtputf8(client):
+                    # Nothing was sent in this transaction: the connection stays usable.
+                    return Attempt(AttemptResult.PERMANENT, stage, None, _no_smtputf8(recipient))
+                options.append("SMTPUTF8")
+                if client.supports_extension("8bitmime"):
+                    options.append("BODY=8BITMIME")  # the header carries raw UTF-8
+            encoding = "utf-8" if utf8 else "ascii"
+            await client.mail(envelope_from, options=options, encoding=encoding)
             stage = SmtpStage.RCPT
-            await client.rcpt(recipient)
+            await client.rcpt(envelope_to, encoding=encoding)
             stage = SmtpStage.DATA
             reply = await client.execute_command(b"DATA")
             if reply.code != START_INPUT:
@@ -133,6 +154,19 @@ class SmtpConnection:
         result = result_of_reply(reply.code)
         return Attempt(result, SmtpStage.END_OF_DATA, reply.code, reply.message)
 
+    @staticmethod
+    async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
+        """Whether the server's EHLO lists SMTPUTF8 (greeting it first if needed, as
+        `mail()` would: EHLO, then HELO, which offers no extensions)."""
+        if client.is_ehlo_or_helo_needed:
+            try:
+                await client.ehlo()
+            except SMTPHeloError:
+                if not client.is_connected:
+                    raise
+                await client.helo()
+        return client.supports_extension("smtputf8")
+
     async def _flushed(self, protocol: object) -> None:
         # The content must have left this process before the claim: a kill after the
         # claim must find nothing but the "." missing, not half a message in a buffer.
@@ -165,6 +199,11 @@ class SmtpConnection:
             except (SMTPException, OSError, TimeoutError):
                 self._client.close()
         self._client = None
+
+
+def _no_smtputf8(recipient: str) -> str:
+    whose = "this recipient's" if needs_smtputf8(recipient) else "the sender's"
+    return NO_SMTPUTF8.format(whose=whose)
 
 
 def _describe(error: BaseException) -> str:

@@ -28,7 +28,13 @@ from crm_notification.dispatch.claims import ClaimGroups
 from crm_notification.dispatch.composer import Composer
 from crm_notification.dispatch.lease import Lease
 from crm_notification.dispatch.recorder import AttemptRecord, Recorder, SuppressionRecord
-from crm_notification.domain.delivery import Attempt, AttemptResult, SmtpStage, suppression_applies
+from crm_notification.domain.delivery import (
+    Attempt,
+    AttemptResult,
+    SmtpStage,
+    SuppressionReason,
+    suppression_applies,
+)
 from crm_notification.rendering.contexts import TemplateProblem
 
 log = structlog.get_logger(__name__)
@@ -173,11 +179,14 @@ class Dispatcher:
         if not fresh_docs:
             return 0
         fresh = await self._deliveries.with_payloads(fresh_docs)
-        reasons = await self._suppressions.reasons(list({d.recipient_hash for d in fresh}))
+        by_address = await self._suppressions.reasons(list({d.recipient_hash for d in fresh}))
+        by_contact = await self._suppressions.contact_reasons(
+            list({d.contact_id for d in fresh if d.contact_id})
+        )
         for delivery in fresh:
             self._in_hand.add(delivery.id)
-            reason = reasons.get(delivery.recipient_hash)
-            if reason is not None and suppression_applies(reason, delivery.category):
+            reason = _applicable(delivery, by_address, by_contact)
+            if reason is not None:
                 self._recorder.submit(SuppressionRecord(delivery, reason))
             else:
                 self._queue.put_nowait(delivery)
@@ -251,6 +260,21 @@ class Dispatcher:
             )
         attempt_id = token or uuid.uuid4().hex
         self._recorder.submit(AttemptRecord(delivery, attempt, attempt_id, started, self._clock()))
+
+
+def _applicable(
+    delivery: QueuedDelivery,
+    by_address: dict[str, SuppressionReason],
+    by_contact: dict[str, SuppressionReason],
+) -> SuppressionReason | None:
+    """The suppression that stops this delivery, if any (an erasure first)."""
+    reasons = [by_address.get(delivery.recipient_hash)]
+    if delivery.contact_id:
+        reasons.append(by_contact.get(delivery.contact_id))
+    applicable = [r for r in reasons if r is not None and suppression_applies(r, delivery.category)]
+    if SuppressionReason.ERASED in applicable:
+        return SuppressionReason.ERASED
+    return applicable[0] if applicable else None
 
 
 async def _wait(stop: asyncio.Event, event: asyncio.Event | None, seconds: float) -> bool:

@@ -1,8 +1,11 @@
 """The events that tell the rest of the system what became of a notification."""
 
+import contextlib
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from crm_notification.domain.addresses import ascii_domain_address
 from crm_notification.domain.delivery import SuppressionReason
 from crm_shared.contracts.notification import (
     NotificationFailed,
@@ -67,15 +70,15 @@ def suppressed(who: Identity, reason: SuppressionReason) -> NotificationSuppress
 
 
 def redact(text: str, address: str) -> str:
-    """SMTP replies often quote the address; events and logs must not carry it."""
+    """SMTP replies often quote the address; events and logs must not carry it.
+    Servers quote it as it went over SMTP: with the domain in ASCII form."""
+    address = address.strip()
     if not address:
         return text
-    lowered = text.lower()
-    needle = address.lower()
-    out, start = [], 0
-    while (found := lowered.find(needle, start)) != -1:
-        out.append(text[start:found])
-        out.append("<recipient>")
-        start = found + len(needle)
-    out.append(text[start:])
-    return "".join(out)
+    spellings = {address}
+    with contextlib.suppress(ValueError):
+        spellings.add(ascii_domain_address(address))
+    for spelling in spellings:
+        if spelling.lower() in text.lower():  # the common case: not quoted at all
+            text = re.sub(re.escape(spelling), "<recipient>", text, flags=re.IGNORECASE)
+    return text

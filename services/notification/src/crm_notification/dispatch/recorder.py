@@ -213,6 +213,9 @@ class Recorder:
                 "$inc": {"version": 1},
             },
         )
+        if changed and record.reason is SuppressionReason.ERASED:
+            # Queued while the erasure was handled: its payload escaped that erasure.
+            await self._deliveries.forget(tx, [delivery.id])
         if changed:
             event = outcomes.suppressed(identity(delivery), record.reason)
             tx.emit(event, subject=delivery.enterprise_id)

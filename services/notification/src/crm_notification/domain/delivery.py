@@ -6,7 +6,7 @@
       │                                                    ├─5xx / retries exhausted──> failed
       ├─ 4xx, connection error before the claim ─> queued  └─ process died, reply unknown
       ├─ 5xx before the claim, bad template ─────> failed        ──> unconfirmed (never resent)
-      └─ suppressed address, erased contact ─────> suppressed
+      └─ suppressed address, erased or opted-out contact ──> suppressed
 
 See services/notification/README.md ("Sent once") for why the claim sits where it does.
 """
@@ -44,13 +44,19 @@ class SuppressionReason(StrEnum):
     UNSUBSCRIBED = "unsubscribed"
     HARD_BOUNCE = "hard_bounce"
     ERASED = "erased"
+    NO_CONSENT = "no_consent"  # the contact's email consent was withdrawn (intake)
+
+
+# Reasons that are the recipient's choice about marketing-like email.
+_CONSENT_REASONS = frozenset({SuppressionReason.UNSUBSCRIBED, SuppressionReason.NO_CONSENT})
 
 
 def suppression_applies(reason: SuppressionReason, category: NotificationCategory) -> bool:
-    """An unsubscribe stops follow-ups and reminders, not the transactional email a
-    person asked for; nothing at all goes to an address that bounced or was erased."""
+    """An unsubscribe or withdrawn consent stops follow-ups and reminders, not the
+    transactional email a person asked for; nothing at all goes to an address that
+    bounced or was erased."""
     if category is NotificationCategory.TRANSACTIONAL:
-        return reason is not SuppressionReason.UNSUBSCRIBED
+        return reason not in _CONSENT_REASONS
     return True
 
 

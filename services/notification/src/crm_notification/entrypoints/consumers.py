@@ -1,4 +1,5 @@
-"""Event handlers: a request becomes a queued delivery; an erasure forgets a contact.
+"""Event handlers: a request becomes a queued delivery; an erasure forgets a contact;
+a consent change opts a contact out (or back in).
 
 Both run inside the consumer's transaction (with the inbox), so a redelivered event
 has no second effect. Nothing here talks to SMTP: sending is the dispatcher's job.
@@ -17,8 +18,9 @@ from crm_notification.domain.delivery import DeliveryState, SuppressionReason, s
 from crm_notification.rendering.contexts import TemplateProblem, validated_context
 from crm_shared.contracts import CloudEvent
 from crm_shared.contracts.followup import NotificationRequested
-from crm_shared.contracts.lifecycle import ContactErased
+from crm_shared.contracts.lifecycle import ContactConsentChanged, ContactErased
 from crm_shared.contracts.topics import LIFECYCLE, NOTIFICATION_REQUESTS
+from crm_shared.contracts.vocabulary import NotificationCategory
 from crm_shared.mongo.unit_of_work import Tx
 from crm_shared.runtime import Runtime
 
@@ -43,8 +45,11 @@ class NotificationHandlers:
 
     def register(self, runtime: Runtime) -> None:
         runtime.consumer(NOTIFICATION_REQUESTS).on(NotificationRequested)(self.on_requested)
-        # Erasure reaches the suppression list through the lifecycle topic.
-        runtime.consumer(LIFECYCLE).on(ContactErased)(self.on_contact_erased)
+        # Erasure and consent reach the suppression list through the lifecycle topic
+        # (one consumer: one subscriber in the group, events of a firm in order).
+        lifecycle = runtime.consumer(LIFECYCLE)
+        lifecycle.on(ContactErased)(self.on_contact_erased)
+        lifecycle.on(ContactConsentChanged)(self.on_consent_changed)
 
     async def on_requested(self, event: CloudEvent[NotificationRequested], tx: Tx) -> None:
         request = event.data
@@ -86,8 +91,14 @@ class NotificationHandlers:
     ) -> SuppressionReason | str | None:
         """Why this request must not be queued: a suppression, or a reason it can never
         be sent (it then fails at once rather than after retries)."""
-        if request.contact_id and await self._suppressions.contact_erased(tx, request.contact_id):
-            return SuppressionReason.ERASED
+        if request.contact_id:
+            if await self._suppressions.contact_erased(tx, request.contact_id):
+                return SuppressionReason.ERASED
+            # Withdrawn consent is looked up only where it applies (not transactional email).
+            no_consent = SuppressionReason.NO_CONSENT
+            applies = suppression_applies(no_consent, request.category)
+            if applies and await self._suppressions.contact_opted_out(tx, request.contact_id):
+                return no_consent
         reason = await self._suppressions.reason(tx, recipient_hash)
         if reason is not None and suppression_applies(reason, request.category):
             return reason
@@ -109,21 +120,52 @@ class NotificationHandlers:
             await self._suppressions.add(tx, recipient_hash, SuppressionReason.ERASED, now=tx.now)
         await self._deliveries.forget(tx, [d["_id"] for d in deliveries])
         for doc in deliveries:
-            if doc["state"] != DeliveryState.QUEUED.value:
-                continue
-            await self._deliveries.update(
-                tx,
-                {"_id": doc["_id"], "state": DeliveryState.QUEUED.value},
-                {
-                    "$set": {
-                        "state": DeliveryState.SUPPRESSED.value,
-                        "suppression_reason": SuppressionReason.ERASED.value,
-                        "next_attempt_at": None,
-                        "updated_at": tx.now,
-                    },
-                    "$inc": {"version": 1},
+            await self._suppress_queued(tx, doc, contact_id, SuppressionReason.ERASED)
+        log.info("contact erased", deliveries=len(deliveries))
+
+    async def on_consent_changed(self, event: CloudEvent[ContactConsentChanged], tx: Tx) -> None:
+        """Withdrawn consent: remember it by contact id and stop what is still queued
+        (except transactional email). Renewed consent: forget the opt-out."""
+        change = event.data
+        contact_id = change.contact_id
+        if change.email_consent:
+            cleared = await self._suppressions.clear_opted_out(tx, contact_id)
+            # Renewed consent recorded by staff is the newer decision: it also lifts the
+            # contact's own earlier unsubscribe (intake turned that into lost consent, and
+            # staff have since recorded consent again). Bounces and erasures stay.
+            lifted = await self._suppressions.lift_unsubscribed(tx, contact_id)
+            log.info("contact consented to email", cleared=cleared, unsubscribes_lifted=lifted)
+            return
+        reason = SuppressionReason.NO_CONSENT
+        await self._suppressions.mark_opted_out(tx, contact_id, now=tx.now, reason=change.reason)
+        stopped = 0
+        for doc in await self._deliveries.of_contact(tx, contact_id):
+            if suppression_applies(reason, NotificationCategory(doc["category"])):
+                stopped += await self._suppress_queued(tx, doc, contact_id, reason)
+        log.info("contact withdrew email consent", stopped=stopped)
+
+    async def _suppress_queued(
+        self, tx: Tx, doc: dict[str, Any], contact_id: str, reason: SuppressionReason
+    ) -> bool:
+        """Stop a delivery that is still `queued` and say so. The dispatcher claims by
+        compare-and-set on `queued`, so one it already holds in an SMTP transaction is
+        then not claimed, and its final "." is never sent."""
+        if doc["state"] != DeliveryState.QUEUED.value:
+            return False
+        moved = await self._deliveries.update(
+            tx,
+            {"_id": doc["_id"], "state": DeliveryState.QUEUED.value},
+            {
+                "$set": {
+                    "state": DeliveryState.SUPPRESSED.value,
+                    "suppression_reason": reason.value,
+                    "next_attempt_at": None,
+                    "updated_at": tx.now,
                 },
-            )
+                "$inc": {"version": 1},
+            },
+        )
+        if moved:
             who = outcomes.Identity(
                 notification_id=doc["_id"],
                 enterprise_id=doc["enterprise_id"],
@@ -131,10 +173,8 @@ class NotificationHandlers:
                 template=doc["template"],
                 followup_id=doc.get("followup_id"),
             )
-            tx.emit(
-                outcomes.suppressed(who, SuppressionReason.ERASED), subject=doc["enterprise_id"]
-            )
-        log.info("contact erased", deliveries=len(deliveries))
+            tx.emit(outcomes.suppressed(who, reason), subject=doc["enterprise_id"])
+        return moved
 
 
 def _closed(state: DeliveryState, **details: Any) -> dict[str, Any]:

@@ -8,7 +8,9 @@ Written out directly rather than through `email.message.EmailMessage`: that API
 costs about 3 ms per message (its header registry parses every value back),
 more than rendering and the whole SMTP exchange together. The output is plain
 RFC 5322/2045/2047 — 7-bit (quoted-printable bodies, encoded-word headers), CRLF
-line ends — and the tests read it back with the standard library's parser.
+line ends — and the tests read it back with the standard library's parser. The one
+exception: an address whose local part is not ASCII has no 7-bit spelling, so it is
+written as raw UTF-8 (RFC 6532) and the message then goes out with SMTPUTF8.
 """
 
 import base64
@@ -19,6 +21,7 @@ from datetime import datetime
 from email.utils import format_datetime, formataddr, parseaddr
 from urllib.parse import quote
 
+from crm_notification.domain.addresses import ascii_domain_address
 from crm_notification.rendering.renderer import RenderedEmail
 
 CRLF = "\r\n"
@@ -74,17 +77,31 @@ def _text_header(value: str) -> str:
 _ADDRESS_SPECIALS = frozenset(' <>,;"')
 
 
+_STAND_IN = "a@b"
+
+
 def mailbox(name: str | None, address: str) -> str:
-    """`Name <address>` for a header (the name quoted or encoded as needed)."""
+    """`Name <address>` for a header (the name quoted or encoded as needed), the
+    address with its domain in ASCII form; a non-ASCII local part stays raw UTF-8."""
     _no_breaks(address, "the address")
-    if not address.isascii() or address.count("@") != 1 or _ADDRESS_SPECIALS & set(address):
+    if (
+        address.count("@") != 1
+        or _ADDRESS_SPECIALS & set(address)
+        or not address.isprintable()  # controls, and Unicode line/paragraph separators
+    ):
         raise ValueError("the address cannot be written in a header")
+    address = ascii_domain_address(address)  # ValueError for an invalid domain
     if not name:
         return address
     _no_breaks(name, "the name")
     # One encoded word for a non-ASCII name: parsers differ on the space between
     # several inside an address (RFC 2047 §6.2 says to drop it; not all do).
-    return formataddr((name, address), charset="utf-8")
+    if address.isascii():
+        return formataddr((name, address), charset="utf-8")
+    # formataddr insists on an ASCII address: let it write the name, then put the
+    # UTF-8 address in place of a stand-in.
+    named = formataddr((name, _STAND_IN), charset="utf-8")
+    return f"{named.removesuffix(f'<{_STAND_IN}>')}<{address}>"
 
 
 def _quoted_printable(text: str) -> str:
@@ -115,7 +132,7 @@ def compose(
     """The message as it goes over SMTP; `from_header` is `sender(...)[0]`.
 
     Raises ValueError for a header that cannot be written (a line break in a name,
-    an address with spaces or non-ASCII characters).
+    an address with spaces or controls, a domain that is not a valid IDN).
     """
     # "=_" cannot occur in quoted-printable text, so the boundary never collides.
     boundary = f"=_warmyang_{uuid.uuid4().hex}"
@@ -142,4 +159,5 @@ def compose(
         f"--{boundary}{CRLF}{_part('html', rendered.html)}{CRLF}"
         f"--{boundary}--{CRLF}"
     )
-    return (head + CRLF + body).encode("ascii")
+    # ASCII throughout unless an address has a UTF-8 local part (RFC 6532).
+    return (head + CRLF + body).encode("utf-8")
