@@ -7,7 +7,8 @@ queued deliveries — render, SMTP transaction, claim before the end of data,
 record with its outcome event (outbox) — with its default concurrency.
 
 Both rates are taken from the sink's own arrival times (first to last message),
-so neither includes start-up. The queued deliveries are spread over time the way
+so neither includes start-up. Three rounds, each the bare loop then ours; the
+figure is the round with the median ratio. The queued deliveries are spread over time the way
 the request consumer writes them (one transaction each, a few ms apart).
 """
 
@@ -39,6 +40,7 @@ from crm_shared.contracts.followup import NotificationRequested
 from crm_shared.contracts.vocabulary import Language, NotificationCategory
 
 COUNT = 5_000
+ROUNDS = 3
 CONCURRENCY = 16  # SMTP connections; the service's default is 8
 INGEST_SPACING = timedelta(milliseconds=4)  # one request transaction, as measured here
 MAIL_FROM = "Warm Yang <desk@example.com>"
@@ -162,6 +164,7 @@ async def _ours(env: BenchEnv, sink: SmtpSink, requests: list[NotificationReques
 async def run(env: BenchEnv) -> list[Figure]:
     sink = SmtpSink("127.0.0.1", 0, env.workdir / "notification-mail")
     sink.start()
+    rounds: list[tuple[float, float]] = []
     try:
         composer = Composer(
             Renderer(),
@@ -171,27 +174,34 @@ async def run(env: BenchEnv) -> list[Figure]:
             unsubscribe_mailbox=None,
             clock=lambda: datetime.now(UTC),
         )
-        baseline_run, our_run = _requests("bare"), _requests("ours")
         messages = []
-        for request in baseline_run:
+        for request in _requests("bare"):
             document, payload = new_delivery(
                 request, event_id="-", recipient_hash="-", message_id="-", now=datetime.now(UTC)
             )
             delivery = QueuedDelivery.from_documents(document, payload)
             messages.append((request.recipient, composer.message(delivery)))
-        bare = await _bare_loop(sink, messages)
-        ours = await _ours(env, sink, our_run)
+        # Alternating rounds: a burst of load from elsewhere on this shared machine then
+        # skews one round's ratio, not the figure (the median round's).
+        for number in range(ROUNDS):
+            bare = await _bare_loop(sink, messages)
+            ours = await _ours(env, sink, _requests(f"ours{number}"))
+            print(f"   round {number + 1}: {ours:,.0f} vs {bare:,.0f} emails/s", flush=True)
+            rounds.append((ours, bare))
     finally:
         sink.stop()
+    ratios = sorted(ours / bare for ours, bare in rounds)
+    ours, bare = sorted(rounds, key=lambda r: r[0] / r[1])[len(rounds) // 2]
     return [
         Figure(
-            name="notification: emails rendered and sent (5,000 queued)",
+            name=f"notification: emails rendered and sent ({COUNT:,} queued)",
             value=ours,
             unit="emails/s",
             baseline_name="bare aiosmtplib loop, same messages pre-rendered",
             baseline_value=bare,
             goal="≥ 0.5×",
-            note=f"crm-notification process, {CONCURRENCY} SMTP connections; includes "
-            "claim, record and outbox event per email",
+            note=f"median of {ROUNDS} alternating rounds (ratios "
+            f"{', '.join(f'{r:.2f}' for r in ratios)}); crm-notification process, "
+            f"{CONCURRENCY} SMTP connections; includes claim, record and outbox event per email",
         )
     ]
