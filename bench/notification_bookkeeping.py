@@ -29,13 +29,7 @@ RECORD_BATCH = 16  # about what the recorder gathers per transaction
 
 
 def _sent_record(request: NotificationRequested) -> dict[str, Any]:
-    who = outcomes.Identity(
-        notification_id=request.notification_id,
-        enterprise_id=request.enterprise_id,
-        contact_id=request.contact_id,
-        template=request.template,
-        followup_id=request.followup_id,
-    )
+    who = outcomes.Identity.of_request(request)
     event = outcomes.sent(
         who, message_id=f"<{request.notification_id}@example.com>", sent_at=datetime.now(UTC),
         attempts=1,

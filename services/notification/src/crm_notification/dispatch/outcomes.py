@@ -7,6 +7,7 @@ from datetime import datetime
 
 from crm_notification.domain.addresses import ascii_domain_address
 from crm_notification.domain.delivery import SuppressionReason
+from crm_shared.contracts.followup import NotificationRequested
 from crm_shared.contracts.notification import (
     NotificationFailed,
     NotificationSent,
@@ -25,6 +26,16 @@ class Identity:
     contact_id: str | None
     template: str
     followup_id: str | None
+
+    @classmethod
+    def of_request(cls, request: NotificationRequested) -> "Identity":
+        return cls(
+            notification_id=request.notification_id,
+            enterprise_id=request.enterprise_id,
+            contact_id=request.contact_id,
+            template=request.template,
+            followup_id=request.followup_id,
+        )
 
 
 def sent(

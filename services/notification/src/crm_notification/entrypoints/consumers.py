@@ -56,13 +56,7 @@ class NotificationHandlers:
         if await self._deliveries.exists(tx, request.notification_id):
             log.info("notification already requested", notification=request.notification_id)
             return
-        who = outcomes.Identity(
-            notification_id=request.notification_id,
-            enterprise_id=request.enterprise_id,
-            contact_id=request.contact_id,
-            template=request.template,
-            followup_id=request.followup_id,
-        )
+        who = outcomes.Identity.of_request(request)
         recipient_hash = address_hash(request.recipient, key=self._hash_key)
         document, payload = new_delivery(
             request,
