@@ -87,7 +87,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"in {time.monotonic() - started:.1f} s."
     )
     print("By stage: " + ", ".join(f"{stage} {by_stage[stage]}" for stage in STAGES))
-    print(f"See them at {args.url.rstrip('/')}/ui ; the emails they caused in the dev inbox.")
+    print(f"See them at {args.url.rstrip('/')}/ui . The emails they cause reach the dev inbox")
+    print("in each recipient's business hours (Mon-Fri 09:00-17:00 local time, holidays")
+    print("skipped); to see them at once, start the stack with CRM_FOLLOWUP_BUSINESS_HOURS=off.")
     return 1 if failed else 0
 
 
