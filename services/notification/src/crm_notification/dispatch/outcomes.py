@@ -2,7 +2,7 @@
 
 import contextlib
 import re
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 
 from crm_notification.domain.addresses import ascii_domain_address
@@ -29,24 +29,21 @@ class Identity:
 
     @classmethod
     def of_request(cls, request: NotificationRequested) -> "Identity":
-        return cls(
-            notification_id=request.notification_id,
-            enterprise_id=request.enterprise_id,
-            contact_id=request.contact_id,
-            template=request.template,
-            followup_id=request.followup_id,
-        )
+        return cls(**{name: getattr(request, name) for name in _FIELDS})
+
+    def fields(self) -> dict[str, str | None]:
+        """The fields every outcome event carries, by the events' own names."""
+        return asdict(self)
+
+
+_FIELDS = tuple(f.name for f in fields(Identity))
 
 
 def sent(
     who: Identity, *, message_id: str, sent_at: datetime, attempts: int, confirmed: bool = True
 ) -> NotificationSent:
     return NotificationSent(
-        enterprise_id=who.enterprise_id,
-        contact_id=who.contact_id,
-        notification_id=who.notification_id,
-        template=who.template,
-        followup_id=who.followup_id,
+        **who.fields(),
         message_id=message_id,
         sent_at=sent_at,
         attempts=attempts,
@@ -58,11 +55,7 @@ def failed(
     who: Identity, *, smtp_code: int | None, smtp_response: str, attempts: int
 ) -> NotificationFailed:
     return NotificationFailed(
-        enterprise_id=who.enterprise_id,
-        contact_id=who.contact_id,
-        notification_id=who.notification_id,
-        template=who.template,
-        followup_id=who.followup_id,
+        **who.fields(),
         smtp_code=smtp_code,
         smtp_response=smtp_response or NO_RESPONSE,
         attempts=max(attempts, 1),
@@ -71,11 +64,7 @@ def failed(
 
 def suppressed(who: Identity, reason: SuppressionReason) -> NotificationSuppressed:
     return NotificationSuppressed(
-        enterprise_id=who.enterprise_id,
-        contact_id=who.contact_id,
-        notification_id=who.notification_id,
-        template=who.template,
-        followup_id=who.followup_id,
+        **who.fields(),
         reason=reason.value,
     )
 
