@@ -200,6 +200,23 @@ class DeliveryRepository:
         result = await self.collection.update_one(guard, update, session=tx.session)
         return result.matched_count == 1
 
+    async def suppress_queued(
+        self, tx: Tx, delivery_id: str, reason: str, *, version: int | None = None
+    ) -> bool:
+        """Compare-and-set queued -> suppressed (at `version`, if given); True if it was
+        still queued. The dispatcher claims by the same compare-and-set on `queued`, so
+        a delivery it holds in an SMTP transaction is then not claimed."""
+        guard: dict[str, Any] = {"_id": delivery_id, "state": DeliveryState.QUEUED.value}
+        if version is not None:
+            guard["version"] = version
+        change = {
+            "state": DeliveryState.SUPPRESSED.value,
+            "suppression_reason": reason,
+            "next_attempt_at": None,
+            "updated_at": tx.now,
+        }
+        return await self.update(tx, guard, {"$set": change, "$inc": {"version": 1}})
+
     async def update_group(
         self, tx: Tx, ids: list[str], guard: dict[str, Any], update: dict[str, Any]
     ) -> int:

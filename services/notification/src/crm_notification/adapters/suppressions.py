@@ -86,10 +86,9 @@ class SuppressionRepository:
         """Which of these contacts were erased or withdrew consent (two reads for a
         batch): the dispatcher's last look, for a request that was queued while the
         erasure or opt-out was being handled in another transaction."""
-        ids = [contact_id for contact_id in contact_ids if contact_id]
-        if not ids:
+        if not contact_ids:
             return {}
-        query = {"_id": {"$in": ids}}
+        query = {"_id": {"$in": contact_ids}}
         reasons = {
             d["_id"]: SuppressionReason.NO_CONSENT
             for d in await self.opted_out_contacts.find(query, {"_id": 1}).to_list()

@@ -200,25 +200,16 @@ class Recorder:
 
     async def _write_suppression(self, tx: Tx, record: SuppressionRecord) -> None:
         delivery = record.delivery
-        changed = await self._deliveries.update(
-            tx,
-            {"_id": delivery.id, "state": DeliveryState.QUEUED.value, "version": delivery.version},
-            {
-                "$set": {
-                    "state": DeliveryState.SUPPRESSED.value,
-                    "suppression_reason": record.reason.value,
-                    "next_attempt_at": None,
-                    "updated_at": tx.now,
-                },
-                "$inc": {"version": 1},
-            },
+        changed = await self._deliveries.suppress_queued(
+            tx, delivery.id, record.reason.value, version=delivery.version
         )
-        if changed and record.reason is SuppressionReason.ERASED:
+        if not changed:
+            return
+        if record.reason is SuppressionReason.ERASED:
             # Queued while the erasure was handled: its payload escaped that erasure.
             await self._deliveries.forget(tx, [delivery.id])
-        if changed:
-            event = outcomes.suppressed(identity(delivery), record.reason)
-            tx.emit(event, subject=delivery.enterprise_id)
+        event = outcomes.suppressed(identity(delivery), record.reason)
+        tx.emit(event, subject=delivery.enterprise_id)
 
     async def _write_attempt(self, tx: Tx, record: AttemptRecord, decision: Decision) -> bool:
         delivery, attempt = record.delivery, record.attempt

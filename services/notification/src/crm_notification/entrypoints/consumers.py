@@ -141,24 +141,11 @@ class NotificationHandlers:
     async def _suppress_queued(
         self, tx: Tx, doc: dict[str, Any], contact_id: str, reason: SuppressionReason
     ) -> bool:
-        """Stop a delivery that is still `queued` and say so. The dispatcher claims by
-        compare-and-set on `queued`, so one it already holds in an SMTP transaction is
-        then not claimed, and its final "." is never sent."""
+        """Stop a delivery that is still `queued` and say so (one the dispatcher holds in
+        an SMTP transaction is then not claimed, and its final "." is never sent)."""
         if doc["state"] != DeliveryState.QUEUED.value:
             return False
-        moved = await self._deliveries.update(
-            tx,
-            {"_id": doc["_id"], "state": DeliveryState.QUEUED.value},
-            {
-                "$set": {
-                    "state": DeliveryState.SUPPRESSED.value,
-                    "suppression_reason": reason.value,
-                    "next_attempt_at": None,
-                    "updated_at": tx.now,
-                },
-                "$inc": {"version": 1},
-            },
-        )
+        moved = await self._deliveries.suppress_queued(tx, doc["_id"], reason.value)
         if moved:
             who = outcomes.Identity(
                 notification_id=doc["_id"],
