@@ -9,9 +9,7 @@ transaction), so those commits divided by the events is the cost asked about.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from pymongo import monitoring
 
-from bench.harness import BenchEnv, Figure, Stopwatch
+from bench.harness import BenchEnv, Figure, Stopwatch, until
 from crm_followup.bootstrap import bootstrap
 from crm_followup.settings import FollowupSettings
 from crm_shared.contracts import EventData, new_event
@@ -98,12 +96,6 @@ def _events(run: str) -> list[EventData]:
     return events
 
 
-async def _until(condition: Callable[[], Any], *, limit: float) -> None:
-    async with asyncio.timeout(limit):
-        while not await condition():  # noqa: ASYNC110 - the service does the work
-            await asyncio.sleep(0.2)
-
-
 async def transactions_per_event(env: BenchEnv) -> list[Figure]:
     run = uuid.uuid4().hex[:6]
     settings = FollowupSettings(
@@ -136,7 +128,7 @@ async def transactions_per_event(env: BenchEnv) -> list[Figure]:
                     event = new_event(data, service="intake", subject=subject, time=NOW)
                     await producer.send(data.topic.name, event.to_json(), key=subject.encode())
                 await producer.flush()
-                await _until(all_consumed, limit=600)
+                await until(all_consumed, limit=600)
             scheduled = await db.followups.count_documents({})
             await service.runtime.mongo.drop_database(settings.followup_database)
     finally:

@@ -8,7 +8,9 @@ ratios travel between runs.
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,3 +73,10 @@ class Stopwatch:
 
     def rate(self, count: int) -> float:
         return count / self.seconds if self.seconds else float("inf")
+
+
+async def until(condition: Callable[[], Awaitable[bool]], *, limit: float) -> None:
+    """Wait for work another task or process does; TimeoutError after `limit` seconds."""
+    async with asyncio.timeout(limit):
+        while not await condition():  # noqa: ASYNC110 - nothing to await but the condition
+            await asyncio.sleep(0.2)

@@ -17,19 +17,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
 from pymongo import AsyncMongoClient
 
-from bench.harness import BenchEnv, Figure, Stopwatch
+from bench.harness import BenchEnv, Figure, Stopwatch, until
 from bench.notification_bookkeeping import bookkeeping_rate
-from crm_devstack import SmtpSink
+from crm_devstack import SmtpSink, free_port
 from crm_devstack.smtp_sink import maildir_order
 from crm_notification.adapters.deliveries import QueuedDelivery, new_delivery
 from crm_notification.dispatch.composer import Composer
@@ -88,18 +86,6 @@ async def _bare_loop(sink: SmtpSink, messages: list[tuple[str, bytes]]) -> float
     return rate
 
 
-async def _until(condition: Callable[[], Awaitable[bool]], *, limit: float) -> None:
-    async with asyncio.timeout(limit):
-        while not await condition():  # noqa: ASYNC110 - another process does the work
-            await asyncio.sleep(0.25)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _ours(env: BenchEnv, sink: SmtpSink, requests: list[NotificationRequested]) -> float:
     database = f"bench_notification_{int(time.time())}"
     mongo: AsyncMongoClient = AsyncMongoClient(env.mongo_uri, tz_aware=True)
@@ -119,7 +105,7 @@ async def _ours(env: BenchEnv, sink: SmtpSink, requests: list[NotificationReques
         await deliveries.insert_many([d for d, _ in documents[chunk : chunk + 500]])
         await mongo[database].payloads.insert_many([p for _, p in documents[chunk : chunk + 500]])
     before = set(sink.keys())
-    port = _free_port()
+    port = free_port()
     log = env.workdir / "notification-bench.log"
     variables = env.settings_env(
         CRM_NOTIFICATION_DATABASE=database,
@@ -149,8 +135,8 @@ async def _ours(env: BenchEnv, sink: SmtpSink, requests: list[NotificationReques
         return await deliveries.count_documents({"state": "sent"}) >= COUNT
 
     try:
-        await _until(all_in_sink, limit=600)
-        await _until(all_recorded, limit=120)
+        await until(all_in_sink, limit=600)
+        await until(all_recorded, limit=120)
     finally:
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), timeout=60)
