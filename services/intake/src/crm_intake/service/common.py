@@ -1,14 +1,35 @@
 """Steps several use cases share: load a firm for a change, save it, check staff names."""
 
+from typing import Any
+
 from pymongo.asynchronous.client_session import AsyncClientSession
 
 from crm_intake.domain.enterprise import Enterprise
-from crm_intake.domain.errors import FieldProblem, MergedAway, NotFound, VersionMismatch
+from crm_intake.domain.errors import (
+    FieldProblem,
+    InvalidInput,
+    MergedAway,
+    NotFound,
+    VersionMismatch,
+    VersionRequired,
+)
 from crm_intake.domain.stages import Facts
 from crm_intake.service.context import IntakeContext
 from crm_shared.mongo.unit_of_work import Tx
 
 MAX_MERGE_HOPS = 20
+
+
+def require_merge_patch(
+    patch: object, expected_version: int | None, *, missing: str
+) -> dict[str, Any]:
+    """A JSON merge patch (RFC 7396) names the version it edits and is an object;
+    `missing` says how to name the version."""
+    if expected_version is None:
+        raise VersionRequired(missing)
+    if not isinstance(patch, dict):
+        raise InvalidInput([FieldProblem("body", "a merge patch is a JSON object")])
+    return patch
 
 
 async def survivor_of(

@@ -9,7 +9,6 @@ from crm_intake.domain.errors import (
     InvalidInput,
     NotFound,
     VersionMismatch,
-    VersionRequired,
 )
 from crm_intake.domain.records import apply_merge_patch, diff
 from crm_intake.service import common
@@ -88,10 +87,9 @@ async def update_contact(
     expected_version: int | None,
 ) -> Contact:
     """Apply a JSON merge patch to a contact at `expected_version` (its own version)."""
-    if expected_version is None:
-        raise VersionRequired("say which version of the contact you edit (If-Match)")
-    if not isinstance(patch, dict):
-        raise InvalidInput([FieldProblem("body", "a merge patch is a JSON object")])
+    patch = common.require_merge_patch(
+        patch, expected_version, missing="say which version of the contact you edit (If-Match)"
+    )
 
     async def work(tx: Tx) -> Contact:
         await common.load_enterprise(ctx, enterprise_id, tx.session)

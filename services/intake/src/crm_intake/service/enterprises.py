@@ -20,7 +20,6 @@ from crm_intake.domain.errors import (
     DuplicatesFound,
     FieldProblem,
     InvalidInput,
-    VersionRequired,
 )
 from crm_intake.domain.records import apply_merge_patch, diff
 from crm_intake.domain.stages import missing_for
@@ -244,10 +243,9 @@ async def update_enterprise(
     expected_version: int | None,
 ) -> EnterpriseView:
     """Apply a JSON merge patch (RFC 7396) to the firm's profile, if it is at `expected_version`."""
-    if expected_version is None:
-        raise VersionRequired('say which version you edit (If-Match: "<version>")')
-    if not isinstance(patch, dict):
-        raise InvalidInput([FieldProblem("body", "a merge patch is a JSON object")])
+    patch = common.require_merge_patch(
+        patch, expected_version, missing='say which version you edit (If-Match: "<version>")'
+    )
     refused = [
         FieldProblem(
             name, f"{name} is changed with {LIFECYCLE_FIELDS.get(name, 'its own request')}"
