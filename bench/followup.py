@@ -27,7 +27,6 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bson import ObjectId
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -43,8 +42,10 @@ from crm_followup.domain.planning import Planner
 from crm_followup.rules.loader import load_rules
 from crm_followup.service.dispatcher import Dispatcher, DispatcherConfig
 from crm_followup.service.journal import Journal
+from crm_shared.contracts import CloudEvent
 from crm_shared.contracts.vocabulary import NotificationCategory
 from crm_shared.mongo.client import create_mongo_client
+from crm_shared.mongo.outbox import outbox_record
 from crm_shared.mongo.unit_of_work import UnitOfWork
 
 DUE = 10_000
@@ -147,7 +148,7 @@ async def _raw_rate(client: AsyncMongoClient, name: str) -> float:
     db = client[name]
     await FollowupStore(db).ensure_indexes()
     await _load_due(db)
-    record = _outbox_record_like_ours()
+    event = _event_like_ours()
     with Stopwatch() as watch:
         while True:
             candidates = (
@@ -168,13 +169,13 @@ async def _raw_rate(client: AsyncMongoClient, name: str) -> float:
             for part in range(0, len(chunk), 50):
                 async with client.start_session() as session:
                     await session.with_transaction(
-                        lambda s, ids=chunk[part : part + 50]: _raw_dispatch(db, s, ids, record)
+                        lambda s, ids=chunk[part : part + 50]: _raw_dispatch(db, s, ids, event)
                     )
     return watch.rate(DUE)
 
 
 async def _raw_dispatch(
-    db: AsyncDatabase, session: Any, ids: list[str], record: dict[str, Any]
+    db: AsyncDatabase, session: Any, ids: list[str], event: CloudEvent[Any]
 ) -> None:
     docs = await db.followups.find({"_id": {"$in": ids}}, session=session).to_list()
     await db.firms.find(
@@ -193,15 +194,12 @@ async def _raw_dispatch(
         await db.contacts.update_one(
             {"_id": doc["contact_id"]}, {"$set": {"recent_sends": [NOW]}}, session=session
         )
-    await db.outbox.insert_many(
-        [{**record, "_id": ObjectId()} for _ in docs], ordered=True, session=session
-    )
+    await db.outbox.insert_one(outbox_record([event] * len(docs)), session=session)
 
 
-def _outbox_record_like_ours() -> dict[str, Any]:
+def _event_like_ours() -> CloudEvent[Any]:
     from crm_shared.contracts.envelope import new_event
     from crm_shared.contracts.followup import NotificationRequested
-    from crm_shared.mongo.outbox import outbox_record
 
     data = NotificationRequested(
         notification_id="ntf:welcome:due-abcdef-1", enterprise_id="due-abcdef-ent-1",
@@ -211,7 +209,7 @@ def _outbox_record_like_ours() -> dict[str, Any]:
         category=NotificationCategory.FOLLOWUP, contact_id="due-abcdef-con-1",
         followup_id="welcome:due-abcdef-1",
     )  # fmt: skip
-    return outbox_record(new_event(data, service="followup", subject="due-abcdef-ent-1"))
+    return new_event(data, service="followup", subject="due-abcdef-ent-1")
 
 
 async def run(env: BenchEnv) -> list[Figure]:

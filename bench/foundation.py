@@ -62,7 +62,7 @@ async def raw_produce_rate(env: BenchEnv) -> float:
 
 async def raw_insert_rate(client: AsyncMongoClient, db_name: str) -> float:
     collection = client[db_name]["raw_inserts"]
-    docs = [outbox_record(e) for e in _events(INSERTS)]
+    docs = [outbox_record([e]) for e in _events(INSERTS)]
     with Stopwatch() as watch:
         for doc in docs:
             await collection.insert_one(doc)
@@ -73,7 +73,7 @@ async def relay_rate(env: BenchEnv, client: AsyncMongoClient, db_name: str) -> f
     db = client[db_name]
     uow = UnitOfWork(client, db, service="bench")
     await uow.outbox.ensure_indexes()
-    records = [outbox_record(e) for e in _events(RELAY_EVENTS)]
+    records = [outbox_record([e]) for e in _events(RELAY_EVENTS)]  # one per transaction
     for start in range(0, len(records), 1000):  # loading the backlog is not measured
         await db.outbox.insert_many(records[start : start + 1000])
     settings = ServiceSettings(_env_file=None, kafka_bootstrap_servers=env.kafka_bootstrap)

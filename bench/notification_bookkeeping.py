@@ -3,8 +3,8 @@
 No rendering, no SMTP, no code of ours between the driver and the server: for
 queued deliveries of the service's own shape and indexes, the claim (one
 compare-and-set `update_many` per group of lanes) and the record (one
-transaction per batch: the deliveries marked sent, an attempt entry each and an
-outbox record of the real size each). Its rate, next to the bare SMTP loop,
+transaction per batch: the deliveries marked sent, an attempt entry each and one
+outbox record holding the batch's outcome events). Its rate, next to the bare SMTP loop,
 shows what the bookkeeping costs on SecantusDB before any of our code runs.
 """
 
@@ -14,12 +14,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from bson import ObjectId
 from pymongo import AsyncMongoClient
 
 from bench.harness import Stopwatch
 from crm_notification.adapters.deliveries import DeliveryRepository, new_delivery
 from crm_notification.dispatch import outcomes
+from crm_shared.contracts import CloudEvent
 from crm_shared.contracts.envelope import new_event
 from crm_shared.contracts.followup import NotificationRequested
 from crm_shared.mongo.outbox import outbox_record
@@ -28,17 +28,17 @@ CLAIM_GROUP = 8  # about what 16 lanes reach the end of their content together
 RECORD_BATCH = 16  # about what the recorder gathers per transaction
 
 
-def _sent_record(request: NotificationRequested) -> dict[str, Any]:
+def _sent_event(request: NotificationRequested) -> CloudEvent[Any]:
     who = outcomes.Identity.of_request(request)
     event = outcomes.sent(
         who, message_id=f"<{request.notification_id}@example.com>", sent_at=datetime.now(UTC),
         attempts=1,
     )  # fmt: skip
-    return outbox_record(new_event(event, service="notification", subject=request.enterprise_id))
+    return new_event(event, service="notification", subject=request.enterprise_id)
 
 
 async def _record(
-    db: Any, session: Any, batch: list[str], token: str, sent: list[dict[str, Any]], now: datetime
+    db: Any, session: Any, batch: list[str], token: str, sent: list[CloudEvent[Any]], now: datetime
 ) -> None:
     await db.deliveries.update_many(
         {"_id": {"$in": batch}, "state": "sending", "attempt_id": token},
@@ -53,7 +53,7 @@ async def _record(
           "smtp_code": 250, "smtp_response": "Message accepted for delivery"} for i in batch],
         session=session,
     )  # fmt: skip
-    await db.outbox.insert_many([{**r, "_id": ObjectId()} for r in sent], session=session)
+    await db.outbox.insert_one(outbox_record(sent), session=session)
 
 
 async def bookkeeping_rate(mongo_uri: str, requests: list[NotificationRequested]) -> float:
@@ -69,7 +69,7 @@ async def bookkeeping_rate(mongo_uri: str, requests: list[NotificationRequested]
             for n, r in enumerate(requests)
         ]  # fmt: skip
         await db.deliveries.insert_many(documents)
-        records = [_sent_record(r) for r in requests]
+        events = [_sent_event(r) for r in requests]
         ids = [d["_id"] for d in documents]
         with Stopwatch() as watch:
             for start in range(0, len(ids), RECORD_BATCH):
@@ -81,7 +81,7 @@ async def bookkeeping_rate(mongo_uri: str, requests: list[NotificationRequested]
                         {"$set": {"state": "sending", "attempt_id": token, "sending_since": now},
                          "$inc": {"version": 1}},
                     )  # fmt: skip
-                sent = records[start : start + len(batch)]
+                sent = events[start : start + len(batch)]
                 async with client.start_session() as session:
                     await session.with_transaction(
                         lambda s, b=batch, t=token, r=sent: _record(db, s, b, t, r, now)

@@ -95,7 +95,39 @@ async def test_state_and_events_commit_together_or_not_at_all(db: AsyncDatabase,
         await uow.run(change_then_fail)
 
     assert await db.firms.distinct("_id") == ["kept"]
-    assert await db.outbox.distinct("key") == ["kept"]
+    assert [event["key"] for event in await uow.outbox.events()] == ["kept"]
+
+
+async def test_a_transactions_events_are_one_record_published_in_their_order(
+    db: AsyncDatabase, mongo, kafka_bootstrap: str, mongo_uri: str
+) -> None:
+    uow = UnitOfWork(mongo, db, service="intake")
+    await uow.outbox.ensure_indexes()
+    prefix = unique("one-record")
+    keys = [f"{prefix}-a", f"{prefix}-b"]
+
+    async def change(tx: Tx) -> None:
+        for seq in (1, 2, 3):
+            for key in keys:
+                tx.emit(_sequenced(key, seq), subject=key)
+
+    await uow.run(change)
+    [record] = await db.outbox.find({}).to_list()
+    assert (record["count"], record["keys"]) == (6, keys)
+    assert await uow.outbox.unpublished_count() == 6
+
+    broker = create_broker(service_settings(kafka_bootstrap, mongo_uri), service="intake")
+    await broker.start()
+    try:
+        relay = OutboxRelay(db, BrokerRecordPublisher(broker), service="intake")
+        async with asyncio.timeout(60):
+            assert await relay.drain() == 6
+    finally:
+        await broker.stop()
+    assert (await uow.outbox.unpublished_count(), await uow.outbox.published_count()) == (0, 6)
+    async with TopicReader(kafka_bootstrap, LIFECYCLE.name) as reader:
+        await reader.read_until(lambda _: len(reader.keyed(prefix)) >= 6)
+    _assert_in_order_per_key(reader.keyed(prefix), per_key=3)
 
 
 async def test_outbox_refuses_writes_outside_a_transaction(db: AsyncDatabase, mongo) -> None:
@@ -218,7 +250,7 @@ async def test_relay_killed_mid_publish_loses_nothing(
 
     mine = reader.keyed(prefix)
     ids = event_ids(mine)
-    expected = set(await db.outbox.distinct("event_id"))
+    expected = {event["event_id"] for event in await Outbox(db).events()}
     assert len(expected) == 5000
     assert set(ids) == expected
     _assert_in_order_per_key(mine, per_key=200)
@@ -252,7 +284,10 @@ async def test_erasing_a_contact_scrubs_the_firms_stored_events(db: AsyncDatabas
         return await uow.outbox.erase_contact(tx.session, "e1", "c1")
 
     assert await uow.run(erase) == 2
-    stored = b" ".join([bytes(r["value"]) async for r in db.outbox.find({})])
+    events = await uow.outbox.events()
+    stored = b" ".join(bytes(event["value"]) for event in events)
     assert b"lena" not in stored.lower()
     assert b"Vogel" not in stored
-    assert await db.outbox.count_documents({}) == 3, "records are scrubbed, not deleted"
+    assert len(events) == 3, "events are scrubbed, not deleted"
+    other_firm = [json.loads(bytes(e["value"])) for e in events if e["key"] == "e2"]
+    assert other_firm[0]["data"]["changes"]["seq"]["new"] == 1, "another firm's event is kept"

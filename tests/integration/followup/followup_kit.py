@@ -17,6 +17,7 @@ from crm_followup.bootstrap import bootstrap
 from crm_followup.service.dispatcher import Dispatcher
 from crm_followup.settings import FollowupSettings
 from crm_shared.contracts import EventData, new_event, utcnow
+from crm_shared.mongo.outbox import Outbox
 from support import unique
 
 ADMIN_TOKEN = "followup-tests-admin-token"
@@ -102,8 +103,8 @@ async def followups_of(db: AsyncDatabase, enterprise_id: str, **query: Any) -> l
 async def outbox_events(db: AsyncDatabase, subject: str, type_suffix: str) -> list[dict[str, Any]]:
     import json
 
-    records = await db.outbox.find({"key": subject}).sort("created_at", 1).to_list()
-    events = [json.loads(bytes(r["value"])) for r in records]
+    stored = await Outbox(db).events(key=subject)
+    events = [json.loads(bytes(e["value"])) for e in stored]
     return [e for e in events if e["type"].endswith(type_suffix)]
 
 

@@ -18,6 +18,7 @@ from crm_shared.contracts.followup import FollowupScheduled
 from crm_shared.contracts.notification import NotificationSent, NotificationUnsubscribed
 from crm_shared.contracts.topics import FOLLOWUP, LIFECYCLE, NOTIFICATION
 from crm_shared.contracts.vocabulary import NotificationCategory
+from crm_shared.mongo.outbox import Outbox
 from support import TopicReader, wait_until
 
 from .conftest import BASE, create_firm
@@ -116,7 +117,5 @@ async def test_other_services_events_reach_the_timeline_and_consent(
         "email_consent": False,
         "reason": "unsubscribed from emails",
     }
-    stored = await ctx.db.outbox.count_documents(
-        {"key": firm_id, "type": "warmyang.contact.consent_changed.v1"}
-    )
-    assert stored == 1
+    stored = await Outbox(ctx.db).events(key=firm_id, type="warmyang.contact.consent_changed.v1")
+    assert len(stored) == 1

@@ -12,6 +12,7 @@ from crm_intake.service import enterprises, lifecycle
 from crm_intake.service.commands import NewEnterprise, NewInteraction
 from crm_intake.service.context import SYSTEM, IntakeContext
 from crm_shared.contracts.vocabulary import Status
+from crm_shared.mongo.outbox import Outbox
 
 from .conftest import firm_body, intake_settings
 
@@ -38,10 +39,10 @@ async def test_the_sweep_marks_quiet_firms_dormant_and_an_interaction_wakes_them
     assert await lifecycle.mark_dormant_firms(fresh, after_days=0) == 0  # only once
     dormant = (await enterprises.get_enterprise(fresh, firm_id)).enterprise
     assert (dormant.status, dormant.status_reason) == (Status.DORMANT, "no activity for 0 days")
-    event = await fresh.db.outbox.find_one(
-        {"key": firm_id, "type": "warmyang.enterprise.status_changed.v1"}
+    events = await Outbox(fresh.db).events(
+        key=firm_id, type="warmyang.enterprise.status_changed.v1"
     )
-    assert event is not None
+    assert len(events) == 1
 
     await lifecycle.log_interaction(
         fresh,

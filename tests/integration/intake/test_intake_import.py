@@ -14,6 +14,7 @@ import pytest
 import pytest_asyncio
 from pymongo import AsyncMongoClient
 
+from crm_shared.mongo.outbox import Outbox
 from support import unique
 
 pytestmark = [pytest.mark.integration]
@@ -98,8 +99,8 @@ async def test_import_reports_each_row_and_a_second_run_adds_nothing(
     assert brueckner["created_by"] == "import:migration"
     phone_only = await db.contacts.find_one({"full_name": "Lukas Gruber"})
     assert phone_only["phone"] == "+436641234567"  # read as an Austrian number
-    created_events = await db.outbox.count_documents({"type": "warmyang.enterprise.created.v1"})
-    assert created_events == 4  # waiting for the service's relay
+    created_events = await Outbox(db).events(type="warmyang.enterprise.created.v1")
+    assert len(created_events) == 4  # waiting for the service's relay
 
     second = _import(mongo_uri, name, tmp_path / "second.csv")
     assert "0 created, 6 merged, 6 rejected" in second.stdout, second.stdout

@@ -17,7 +17,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from crm_shared.contracts import CloudEvent
 from crm_shared.contracts.topics import FOLLOWUP, LIFECYCLE, NOTIFICATION
 from crm_shared.kafka.broker import consumer_group
-from crm_shared.mongo.outbox import outbox_record
+from crm_shared.mongo.outbox import stored_event
 from support import unique, wait_until
 
 from .receiver import ADMIN_TOKEN, Receiver, WebhookService, free_port
@@ -129,7 +129,7 @@ async def publish(
     await producer.start()
 
     async def send(event: CloudEvent[Any]) -> None:
-        headers = [(k, v.encode()) for k, v in outbox_record(event)["headers"]]
+        headers = [(k, v.encode()) for k, v in stored_event(event)["headers"]]
         await producer.send_and_wait(
             LIFECYCLE.name, event.to_json(), key=event.subject.encode(), headers=headers
         )

@@ -23,7 +23,7 @@ from crm_shared.contracts.lifecycle import (
     InteractionLogged,
 )
 from crm_shared.contracts.topics import LIFECYCLE
-from crm_shared.mongo.outbox import outbox_record
+from crm_shared.mongo.outbox import stored_event
 from support import unique
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("kafka_topics")]
@@ -60,7 +60,7 @@ def journey(firm: str) -> list[CloudEvent[Any]]:
 
 
 async def publish(producer: AIOKafkaProducer, event: CloudEvent[Any], value: bytes | None = None):
-    record = outbox_record(event)  # the headers the relay sets
+    record = stored_event(event)  # the headers the relay sets
     headers = [(k, v.encode()) for k, v in record["headers"]]
     await producer.send_and_wait(
         LIFECYCLE.name, value or event.to_json(), key=event.subject.encode(), headers=headers

@@ -13,7 +13,7 @@ from crm_shared.contracts import ALL_EVENTS, ALL_TOPICS, CONTENT_TYPE, new_event
 from crm_shared.contracts.asyncapi import build_asyncapi, channel_id, stale_asyncapi
 from crm_shared.contracts.lifecycle import ContactErased, EnterpriseStageChanged
 from crm_shared.kafka import headers as h
-from crm_shared.mongo.outbox import outbox_record
+from crm_shared.mongo.outbox import stored_event
 
 pytestmark = pytest.mark.unit
 
@@ -56,7 +56,7 @@ def test_messages_describe_the_key_and_the_headers_the_relay_sets(
     event = new_event(
         ContactErased(enterprise_id="e1", contact_id="c1"), service="intake", subject="e1"
     )
-    record = outbox_record(event)  # what the relay publishes: headers, key and value
+    record = stored_event(event)  # what the relay publishes: headers, key and value
     message = document["components"]["messages"][event.type]
     relay_headers = dict(record["headers"])
     jsonschema.validate(relay_headers, message["headers"])

@@ -35,7 +35,8 @@ LEASE_ID = "relay"
 
 class RecordPublisher(Protocol):
     async def publish_records(self, records: Sequence[dict[str, Any]]) -> None:
-        """Publish in the given order; return once every record is acknowledged."""
+        """Publish stored events (`crm_shared.mongo.outbox.stored_event`) in the given
+        order; return once every one is acknowledged."""
 
 
 @dataclass
@@ -61,7 +62,7 @@ _MAX_WINDOW = timedelta(days=1)
 
 @dataclass
 class _Window:
-    """The claim range grows or shrinks so a batch holds about `batch_size` records."""
+    """The claim range grows or shrinks so a batch holds about `batch_size` events."""
 
     upper: datetime | None = None
     width: timedelta = field(default_factory=lambda: timedelta(milliseconds=200))
@@ -123,7 +124,7 @@ class OutboxRelay:
         await self.release_lease()
 
     async def relay_once(self) -> int:
-        """Publish one batch if this relay holds the lease; return how many records it sent."""
+        """Publish one batch if this relay holds the lease; return how many events it sent."""
         if not await self._acquire_lease():
             self._window.caught_up = False
             return 0
@@ -145,12 +146,13 @@ class OutboxRelay:
             {"$set": {"state": BATCHED, "claim": token}},
         )
         self._window.upper = upper
-        self._window.adapt(claimed.modified_count, self._config.batch_size)
+        batch = 0
         if claimed.modified_count:
-            published += await self._publish_batch(token)
+            batch = await self._publish_batch(token)
         else:
             await self._batches.delete_one({"_id": token})
-        return published
+        self._window.adapt(batch, self._config.batch_size)
+        return published + batch
 
     async def drain(self) -> int:
         """Publish until nothing is pending (tests, benchmarks); bound it with asyncio.timeout."""
@@ -165,13 +167,14 @@ class OutboxRelay:
         records = await self._outbox.find({"claim": token}).sort("created_at", ASCENDING).to_list()
         # created_at ties (same millisecond) keep insertion order through the ObjectId.
         records.sort(key=lambda r: (r["created_at"], r["_id"]))
-        await self._publisher.publish_records(records)
+        events = [event for record in records for event in record["events"]]
+        await self._publisher.publish_records(events)
         await self._batches.update_one(
-            {"_id": token}, {"$set": {"published_at": self._clock(), "count": len(records)}}
+            {"_id": token}, {"$set": {"published_at": self._clock(), "count": len(events)}}
         )
-        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(records))
-        log.debug("outbox batch published", count=len(records))
-        return len(records)
+        metrics.OUTBOX_PUBLISHED.labels(self._service).inc(len(events))
+        log.debug("outbox batch published", records=len(records), events=len(events))
+        return len(events)
 
     async def _republish_stale_claims(self, now: datetime) -> int:
         """Publish, oldest first, batches another relay claimed and never finished."""

@@ -1,10 +1,10 @@
-"""Every index intake's queries rely on (SecantusDB scans without one; see INFRA.md)."""
+"""Every index intake's queries rely on (SecantusDB scans without one; see INFRA.md).
+The outbox's, erasure's included, are the shared `Outbox.ensure_indexes`."""
 
 from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from crm_intake.adapters.enterprises import DRIVERS
-from crm_shared.mongo.outbox import OUTBOX_COLLECTION
 
 INDEXES: dict[str, list[IndexModel]] = {
     "enterprises": [
@@ -39,8 +39,6 @@ INDEXES: dict[str, list[IndexModel]] = {
         IndexModel([("token_hash", ASCENDING)], unique=True),
         IndexModel([("owner", ASCENDING)]),
     ],
-    # Erasure rewrites the outbox records of one firm (they may carry the person's data).
-    OUTBOX_COLLECTION: [IndexModel([("key", ASCENDING), ("created_at", ASCENDING)])],
 }
 
 

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from bson import Binary
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -15,7 +14,7 @@ from pymongo.errors import DuplicateKeyError
 from crm_intake.adapters.documents import to_bson
 from crm_intake.adapters.repositories import Session
 from crm_intake.domain.records import scrub
-from crm_shared.mongo.outbox import OUTBOX_COLLECTION
+from crm_shared.mongo.outbox import Outbox
 
 
 class EnterpriseRecords:
@@ -111,15 +110,10 @@ class Scrubber:
 
     async def outbox(self, keys: Iterable[str], secrets: list[str], session: Session) -> int:
         """Event records of these firms, published or not: consumers get the tombstone too."""
-        changed = 0
-        outbox = self.db[OUTBOX_COLLECTION]
-        async for record in outbox.find({"key": {"$in": list(keys)}}, session=session):
-            event = json.loads(bytes(record["value"]))
+
+        def rewrite(value: bytes) -> bytes | None:
+            event = json.loads(value)
             cleaned = scrub(event, secrets, self.replacement)
-            if cleaned != event:
-                value = Binary(json.dumps(cleaned, ensure_ascii=False).encode())
-                await outbox.update_one(
-                    {"_id": record["_id"]}, {"$set": {"value": value}}, session=session
-                )
-                changed += 1
-        return changed
+            return None if cleaned == event else json.dumps(cleaned, ensure_ascii=False).encode()
+
+        return await Outbox(self.db).rewrite_events(session, keys, rewrite)
