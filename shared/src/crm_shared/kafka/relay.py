@@ -119,7 +119,10 @@ class OutboxRelay:
                     log.warning("outbox relay waiting for the database", error=str(error))
                 published = 0
                 await _sleep_unless(stop, 1.0)
-            if published == 0:
+            # Caught up: wait for the next poll rather than claim each new record as it
+            # commits. A relay cycle is four writes, each a synced commit; a backlog
+            # (not caught up) is still taken a batch after another.
+            if published == 0 or self._window.caught_up:
                 await _sleep_unless(stop, self._config.poll_seconds)
         await self.release_lease()
 
