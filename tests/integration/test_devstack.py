@@ -33,6 +33,7 @@ from crm_devstack import (
     free_port,
 )
 from infra import InfraMode, consumer_kwargs, infra_mode, producer_kwargs
+from support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -296,6 +297,7 @@ async def test_smtp_sink_stores_each_message(smtp_sink: SmtpSink) -> None:
 
 async def test_smtp_sink_fail_next_answers_451_then_accepts(smtp_sink: SmtpSink) -> None:
     to = _rcpt()
+    stored_before = smtp_sink.stored
     smtp_sink.fail_next(2, 451, "4.7.1 Greylisted, try again")
     for _ in range(2):
         with pytest.raises(aiosmtplib.SMTPDataError) as raised:
@@ -305,6 +307,11 @@ async def test_smtp_sink_fail_next_answers_451_then_accepts(smtp_sink: SmtpSink)
     await aiosmtplib.send(_mail(to), hostname="127.0.0.1", port=smtp_sink.port)
     assert len(await smtp_sink.wait_for(lambda m: m["To"] == to)) == 1
     assert [f.code for _, f in smtp_sink.faults_answered[-2:]] == [451, 451]
+
+    async def counted() -> bool:  # the counter the benchmark polls: stored, not refused
+        return smtp_sink.stored == stored_before + 1
+
+    await wait_until(counted, timeout=5)
 
 
 async def test_smtp_sink_rejects_a_recipient_with_550(smtp_sink: SmtpSink) -> None:

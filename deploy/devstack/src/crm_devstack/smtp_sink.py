@@ -125,6 +125,8 @@ class SmtpSink:
         self._parsed: dict[str, EmailMessage] = {}
         # Each programmed answer actually given, for tests that count retries.
         self.faults_answered: list[tuple[str, Fault]] = []
+        # Messages stored since start: cheap to poll, where keys() lists the Maildir.
+        self.stored = 0
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -191,6 +193,7 @@ class SmtpSink:
         ).encode()
         # Maildir writes to tmp/ and renames into new/: readers never see half a message.
         self._writer.add(header + content)
+        self.stored += 1  # only the SMTP thread writes it
 
     def keys(self) -> list[str]:
         return sorted(self._maildir.keys(), key=maildir_order)
