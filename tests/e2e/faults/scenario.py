@@ -120,7 +120,7 @@ class Scenario:
         if settling.all_emails_after is not None:
             self.details["last_email_after_burst_seconds"] = round(settling.all_emails_after)
         figures = await count(
-            self.fault, self.stack, self.burst, self.kafka_bootstrap, self.sink, started
+            self.fault, self.stack, self.mongo, self.burst, self.kafka_bootstrap, self.sink, started
         )
         figures.details |= self.details
         self.report(figures.summary())

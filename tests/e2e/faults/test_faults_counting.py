@@ -108,6 +108,15 @@ def test_emails_are_counted_by_message_id_and_by_recipient() -> None:
     assert (figures.lost, figures.duplicated) == (1, 1)
 
 
+def test_a_missing_email_the_service_reported_unconfirmed_is_shown_not_lost() -> None:
+    expected = {"x@example.com", "y@example.com", "z@example.com"}
+    figures = Figures("emails")
+    arrived = [email("x@example.com", "<1@example.com>")]
+    count_emails(figures, arrived, expected, reported_unconfirmed={"y@example.com"})
+    assert figures.emails_missing == figures.lost == 1  # z: missing and never reported
+    assert figures.details["emails_unconfirmed_never_arrived"] == 1
+
+
 def sent(offset: int, firm: str, notification_id: str, event_id: str, **data: object) -> Record:
     event = {"id": event_id, "type": SENT, "data": {"notification_id": notification_id, **data}}
     return Record(0, offset, firm.encode(), json.dumps(event).encode())
