@@ -7,7 +7,7 @@
   start, so a stall is not hidden).
 - Baselines, 50 concurrent writers straight on the database, no HTTP, no Kafka:
   the same transaction (enterprise, contact, stage-history entry, two audit entries and
-  the two outbox records enterprise.created and contact.added: the documents intake
+  the outbox record holding enterprise.created and contact.added: the documents intake
   writes); the same documents inserted one by one without transaction or outbox; and
   the raw single insert of one firm document (for scale). The goal ("at least 0.5× the
   raw single-insert rate: the transaction and outbox cost no more than half") compares
@@ -132,7 +132,7 @@ async def _create_writes(ctx: IntakeContext, command: NewEnterprise, tx: Tx) -> 
 
 
 def raw_create(ctx: IntakeContext) -> Callable[[NewEnterprise], Awaitable[None]]:
-    """The create's writes in one transaction with its two outbox records."""
+    """The create's writes in one transaction with its outbox record (two events)."""
 
     async def write(command: NewEnterprise) -> None:
         await ctx.uow.run(lambda tx: _create_writes(ctx, command, tx))
@@ -341,7 +341,7 @@ async def run(env: BenchEnv) -> list[Figure]:
             "for scale: raw inserts of one firm document",
             single_rate,
             "inserts/s",
-            note="a create writes five documents and two outbox records",
+            note="a create writes five documents and one outbox record (two events)",
         ),
         Figure("create firm p50 at peak", _percentile(peak_latencies, 0.5), "ms", note=note),
         Figure("create firm p99 at peak", _percentile(peak_latencies, 0.99), "ms", note=note),

@@ -57,10 +57,18 @@ def outbox_record(
         "_id": ObjectId(),
         "events": stored,
         "count": len(stored),
-        "keys": sorted({event["key"] for event in stored}),
+        "keys": _keys(stored),
         "state": PENDING,
         "created_at": created_at or utcnow(),
     }
+
+
+def _keys(stored: list[dict[str, Any]]) -> str | list[str]:
+    # A query on `keys` matches a string or an element of a list alike. One firm (most
+    # transactions) as a plain string keeps the index entry single: SecantusDB's
+    # multikey path cost the relay benchmark (one event per record) 1.37x -> 1.20-1.27x.
+    keys = sorted({event["key"] for event in stored})
+    return keys[0] if len(keys) == 1 else keys
 
 
 class Outbox:
