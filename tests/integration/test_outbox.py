@@ -64,6 +64,18 @@ async def _write_events(uow: UnitOfWork, keys: list[str], per_key: int, per_tx: 
         await uow.run(work)
 
 
+async def _drain(db: AsyncDatabase, kafka_bootstrap: str, mongo_uri: str) -> int:
+    """Run one relay until the outbox is empty; the number of events it published."""
+    broker = create_broker(service_settings(kafka_bootstrap, mongo_uri), service="intake")
+    await broker.start()
+    try:
+        relay = OutboxRelay(db, BrokerRecordPublisher(broker), service="intake")
+        async with asyncio.timeout(60):
+            return await relay.drain()
+    finally:
+        await broker.stop()
+
+
 def _assert_in_order_per_key(records: list[ConsumerRecord[bytes, bytes]], per_key: int) -> None:
     """Each key's first sightings run 1..per_key; any repeat is a redelivery of a seen id."""
     seen: set[str] = set()
@@ -116,14 +128,7 @@ async def test_a_transactions_events_are_one_record_published_in_their_order(
     assert (record["count"], record["keys"]) == (6, keys)
     assert await uow.outbox.unpublished_count() == 6
 
-    broker = create_broker(service_settings(kafka_bootstrap, mongo_uri), service="intake")
-    await broker.start()
-    try:
-        relay = OutboxRelay(db, BrokerRecordPublisher(broker), service="intake")
-        async with asyncio.timeout(60):
-            assert await relay.drain() == 6
-    finally:
-        await broker.stop()
+    assert await _drain(db, kafka_bootstrap, mongo_uri) == 6
     assert (await uow.outbox.unpublished_count(), await uow.outbox.published_count()) == (0, 6)
     async with TopicReader(kafka_bootstrap, LIFECYCLE.name) as reader:
         await reader.read_until(lambda _: len(reader.keyed(prefix)) >= 6)
@@ -145,14 +150,7 @@ async def test_relay_publishes_every_event_in_order_per_key(
     prefix = unique("order")
     keys = [f"{prefix}-{i}" for i in range(8)]
     await _write_events(uow, keys, per_key=40)
-    broker = create_broker(service_settings(kafka_bootstrap, mongo_uri), service="intake")
-    await broker.start()
-    try:
-        relay = OutboxRelay(db, BrokerRecordPublisher(broker), service="intake")
-        async with asyncio.timeout(60):
-            assert await relay.drain() == 320
-    finally:
-        await broker.stop()
+    assert await _drain(db, kafka_bootstrap, mongo_uri) == 320
 
     assert await Outbox(db).published_count() == 320
     assert await Outbox(db).unpublished_count() == 0
