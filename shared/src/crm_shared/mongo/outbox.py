@@ -102,7 +102,8 @@ class Outbox:
 
     async def events(self, **match: Any) -> list[dict[str, Any]]:
         """Stored events in the order they are published, those matching every `match`
-        field of the event (`type=…`, `key=…`); each with its record's `state`."""
+        field of the event (`type=…`, `key=…`); each with its record's `state`.
+        For tests and diagnostics: no index serves it, SecantusDB scans the outbox."""
         query = {f"events.{field}": value for field, value in match.items()}
         records = self.collection.find(query).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
         return [
