@@ -116,11 +116,14 @@ class Outbox:
     async def unpublished_count(self) -> int:
         """Events not yet acknowledged by Kafka: pending, or in a batch still in flight."""
         in_flight = await self.batches.distinct("_id", {"published_at": None})
-        unpublished: dict[str, Any] = {"state": PENDING}
+        # Two reads, each on its own index: SecantusDB scans the collection for an $or.
+        queries: list[dict[str, Any]] = [{"state": PENDING}]
         if in_flight:
-            unpublished = {"$or": [unpublished, {"claim": {"$in": in_flight}}]}
-        records = self.collection.find(unpublished, {"count": 1})
-        return sum([record["count"] async for record in records])
+            queries.append({"claim": {"$in": in_flight}})
+        total = 0
+        for query in queries:
+            total += sum([r["count"] async for r in self.collection.find(query, {"count": 1})])
+        return total
 
     async def published_count(self) -> int:
         published = self.batches.find({"published_at": {"$ne": None}}, {"count": 1})
