@@ -325,7 +325,7 @@ async def run(env: BenchEnv) -> list[Figure]:
             "create firm over HTTP, vs the same transaction on the DB",
             peak_rate,
             "req/s",
-            baseline_name="the create's transaction with its outbox records, no HTTP/Kafka",
+            baseline_name="the create's transaction with its outbox record, no HTTP/Kafka",
             baseline_value=transaction_rate,
             note="our code's share: HTTP, auth, validation, duplicate check, relay",
         ),
